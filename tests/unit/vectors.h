@@ -1,5 +1,7 @@
 /* Test vectors: one well-formed frame of every FXR/1 type, as a message and as the exact
- * bytes written out by hand from DESIGN.md §2 (not produced by the encoder under test). */
+ * bytes written out by hand from DESIGN.md §2 (not produced by the encoder under test).
+ * Multi-byte fields hold values whose bytes differ (no 0 or 0x0101), so a byte-order or
+ * offset slip in the codec changes the bytes and fails a test. */
 #ifndef FXR_TEST_VECTORS_H
 #define FXR_TEST_VECTORS_H
 
