@@ -31,7 +31,28 @@ enum fxr_sess_act_kind {
 	FXR_ACT_CLOSE,  /* close conn after what was sent on it; the machine has forgotten it */
 	FXR_ACT_LOGIN,  /* conn is logged in as device: keepalive/idle timers to the dataplane */
 	FXR_ACT_PAIR,   /* splice conn and peer both ways */
-	FXR_ACT_UNPAIR, /* stop relaying from conn; frames relayed to it are dropped */
+	FXR_ACT_UNPAIR, /* dissolve conn's splice both ways; its former peer's frames are dropped */
+	FXR_ACT_NOTE,   /* keep note with conn (the dataplane stores it and returns it in the
+			 * dump after a control-plane restart): the machine's record of it */
+};
+
+/* What the dataplane keeps for the control plane per logged-in connection: 12 bytes. */
+struct fxr_sess_note {
+	uint8_t state;    /* enum fxr_conn_state */
+	uint8_t flags;    /* FXR_SESS_F_CALLER */
+	uint16_t pad_;
+	uint32_t call_id;
+	uint32_t req_id;
+};
+
+/* One connection as the dataplane dumps it for a restarted control plane. */
+struct fxr_sess_dump_entry {
+	uint64_t conn;
+	uint64_t peer;         /* the connection it is spliced to, 0 when none */
+	const uint8_t *dev;    /* logged in as (from LOGIN); NULL before login */
+	uint8_t dev_len;
+	uint8_t sent_end;      /* it has sent END since it was paired */
+	struct fxr_sess_note note; /* the last NOTE (zero when none) */
 };
 
 struct fxr_sess_act {
@@ -42,6 +63,7 @@ struct fxr_sess_act {
 	uint64_t peer;       /* PAIR */
 	const uint8_t *frame; /* SEND: valid during the callback only */
 	const uint8_t *dev;   /* LOGIN: valid during the callback only */
+	struct fxr_sess_note note; /* NOTE */
 };
 
 /* Event counters: X(name, help). */
@@ -63,7 +85,9 @@ struct fxr_sess_act {
 	X(protocol_errors, "ERROR(PROTOCOL) sent and connection closed")              \
 	X(releases, "RELEASE handled")                                                \
 	X(logouts, "LOGOUT handled")                                                  \
-	X(lists, "LIST handled")
+	X(lists, "LIST handled")                                                      \
+	X(restored, "connections restored from a dataplane dump")                     \
+	X(restore_dropped, "dumped connections closed: not logged in, or no room")
 
 struct fxr_sess_counters {
 #define FXR_SESS_COUNTER_FIELD(name, help) uint64_t name;
@@ -102,7 +126,8 @@ struct fxr_sess_conn {
 	uint32_t peer;        /* PENDING/PAIRED: the other connection, or NONE when lost */
 	uint32_t dev_next;    /* the device's connections (circular, doubly linked) */
 	uint32_t dev_prev;
-	uint32_t q_next;      /* deadline queue (pre-auth or answer), NONE-terminated */
+	uint32_t q_next;      /* deadline queue (pre-auth or answer), NONE-terminated;
+			       * while restoring: index of the dumped peer */
 	uint32_t q_prev;
 	uint32_t call_id;     /* PENDING: the call; callee side is named by it on the wire */
 	uint32_t req_id;      /* PENDING caller: the CONNECT's req_id */

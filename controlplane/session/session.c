@@ -237,6 +237,14 @@ static void set_state(struct fxr_sess *s, uint32_t ci, uint8_t st)
 		}
 	}
 	c->state = st;
+	if (c->dev != NONE) {
+		struct fxr_sess_act a = {
+			.kind = FXR_ACT_NOTE, .conn = c->id,
+			.note = { .state = st, .flags = c->flags & FXR_SESS_F_CALLER,
+				  .call_id = c->call_id, .req_id = c->req_id },
+		};
+		s->emit(s->emit_ctx, &a);
+	}
 }
 
 /* ---- output ---- */
@@ -497,15 +505,15 @@ static void on_connect(struct fxr_sess *s, uint32_t ci, const struct fxr_msg *m,
 	if (s->next_call_id == 0)
 		s->next_call_id = 1;
 	struct fxr_sess_conn *p = C(s, cj);
-	set_state(s, ci, FXR_CONN_PENDING);
 	c->flags |= FXR_SESS_F_CALLER;
 	c->req_id = req;
 	c->call_id = call;
 	c->peer = cj;
+	set_state(s, ci, FXR_CONN_PENDING);
 	q_push(s, FXR_SESS_Q_ANSWER, ci, now + s->cfg.answer_ms);
-	set_state(s, cj, FXR_CONN_PENDING);
 	p->call_id = call;
 	p->peer = ci;
+	set_state(s, cj, FXR_CONN_PENDING);
 	send_call(s, cj, FXR_T_INCOMING, call, c->dev);
 }
 
@@ -763,6 +771,106 @@ int fxr_sess_kick(struct fxr_sess *s, const uint8_t *id, uint8_t id_len, uint16_
 	if (di == NONE)
 		return -ENOENT;
 	return bye_all(s, di, code, text);
+}
+
+/* ---- restart ---- */
+
+int fxr_sess_restore(struct fxr_sess *s, const struct fxr_sess_dump_entry *e)
+{
+	int rc = fxr_sess_conn_new(s, e->conn, 0);
+	if (rc == -EEXIST)
+		return rc;
+	if (rc < 0) {
+		struct fxr_sess_act a = { .kind = FXR_ACT_CLOSE, .conn = e->conn };
+		s->ctr.restore_dropped++;
+		s->emit(s->emit_ctx, &a);
+		return rc;
+	}
+	uint32_t ci = conn_find(s, e->conn);
+	struct fxr_sess_conn *c = C(s, ci);
+	q_remove(s, ci);
+	uint8_t st = e->note.state;
+	if (!e->dev || e->dev_len == 0 || e->dev_len > FXR_DEVID_MAX_BYTES ||
+	    (st != FXR_CONN_IDLE && st != FXR_CONN_PENDING && st != FXR_CONN_PAIRED)) {
+		s->ctr.restore_dropped++;
+		send_status(s, ci, FXR_T_AUTH_FAIL, FXR_CODE_INTERNAL, "relay restarted; log in again");
+		conn_drop(s, ci, 1);
+		return 0;
+	}
+	uint32_t di = dev_get_or_add(s, e->dev, e->dev_len, s->cfg.conn_limit);
+	if (di == NONE) {
+		s->ctr.restore_dropped++;
+		send_status(s, ci, FXR_T_BYE, FXR_CODE_INTERNAL, "relay restarted; no room");
+		conn_drop(s, ci, 1);
+		return -ENOSPC;
+	}
+	c->dev = di;
+	s->devs[di].conns++; /* the limit may be exceeded by what was already logged in */
+	ring_append(s, ci);
+	c->state = st;
+	s->devs[di].idle = (uint16_t)(s->devs[di].idle + (st == FXR_CONN_IDLE));
+	c->flags |= e->note.flags & FXR_SESS_F_CALLER;
+	if (e->sent_end)
+		c->flags |= FXR_SESS_F_SENT_END;
+	c->call_id = e->note.call_id;
+	c->req_id = e->note.req_id;
+	/* peers are linked once every entry is in (fxr_sess_restore_done) */
+	c->peer = NONE;
+	c->deadline_ms = e->peer;
+	if (c->call_id >= s->next_call_id)
+		s->next_call_id = c->call_id + 1 ? c->call_id + 1 : 1;
+	s->ctr.restored++;
+	return 0;
+}
+
+void fxr_sess_restore_done(struct fxr_sess *s)
+{
+	/* link: a pair is kept only when both ends name each other */
+	for (uint32_t ci = 0; ci < s->cfg.max_conns; ci++) {
+		struct fxr_sess_conn *c = C(s, ci);
+		if (!(c->flags & FXR_SESS_F_USED) || c->dev == NONE || c->deadline_ms == 0)
+			continue;
+		uint32_t pi = conn_find(s, c->deadline_ms);
+		if (pi != NONE && C(s, pi)->deadline_ms == c->id && C(s, pi)->state == c->state)
+			c->peer = pi;
+	}
+	for (uint32_t ci = 0; ci < s->cfg.max_conns; ci++)
+		if (s->conns[ci].flags & FXR_SESS_F_USED)
+			s->conns[ci].deadline_ms = 0;
+	/* Calls pending at the crash end as unanswered. The dataplane never saw them paired,
+	 * so the two ends are matched by call id: callees first, into a scratch map. */
+	struct fxr_idmap_u64 callees;
+	int have_map = fxr_idmap_u64_init(&callees, s->conn_count ? s->conn_count : 1, s->cfg.seed) == 0;
+	for (uint32_t ci = 0; have_map && ci < s->cfg.max_conns; ci++) {
+		struct fxr_sess_conn *c = C(s, ci);
+		if ((c->flags & FXR_SESS_F_USED) && c->state == FXR_CONN_PENDING &&
+		    !(c->flags & FXR_SESS_F_CALLER))
+			(void)fxr_idmap_u64_put(&callees, c->call_id, ci);
+	}
+	for (uint32_t ci = 0; ci < s->cfg.max_conns; ci++) {
+		struct fxr_sess_conn *c = C(s, ci);
+		if (!(c->flags & FXR_SESS_F_USED) || c->state != FXR_CONN_PENDING ||
+		    !(c->flags & FXR_SESS_F_CALLER))
+			continue;
+		s->ctr.calls_timeout++;
+		send_result(s, ci, FXR_T_CONNECT_FAIL, c->req_id, FXR_CODE_TIMEOUT);
+		uint32_t pi = have_map ? fxr_idmap_u64_get(&callees, c->call_id) : NONE;
+		if (pi != NONE) {
+			send_result(s, pi, FXR_T_CANCEL, C(s, pi)->call_id, FXR_CODE_TIMEOUT);
+			to_idle(s, pi);
+		}
+		to_idle(s, ci);
+	}
+	/* callees whose caller is gone (or not matched): withdrawn the same way */
+	for (uint32_t ci = 0; ci < s->cfg.max_conns; ci++) {
+		struct fxr_sess_conn *c = C(s, ci);
+		if ((c->flags & FXR_SESS_F_USED) && c->state == FXR_CONN_PENDING) {
+			send_result(s, ci, FXR_T_CANCEL, c->call_id, FXR_CODE_TIMEOUT);
+			to_idle(s, ci);
+		}
+	}
+	if (have_map)
+		fxr_idmap_u64_fini(&callees);
 }
 
 int fxr_sess_conn_state(const struct fxr_sess *s, uint64_t conn)

@@ -61,6 +61,17 @@ unsigned fxr_sess_tick(struct fxr_sess *s, uint64_t now_ms);
 int fxr_sess_kick(struct fxr_sess *s, const uint8_t *id, uint8_t id_len, uint16_t code,
 		  const char *text);
 
+/* Rebuilding after a control-plane restart: feed every connection of the dataplane's dump
+ * to a fresh machine, in any order, then call fxr_sess_restore_done(). Logged-in
+ * connections come back in their states and pairs; connections not yet logged in get
+ * AUTH_FAIL(INTERNAL) and close (their SCRAM state died with the old process). Returns 0,
+ * -EEXIST for a connection fed twice, -ENOSPC (the entry is closed, not kept). */
+int fxr_sess_restore(struct fxr_sess *s, const struct fxr_sess_dump_entry *e);
+
+/* Ends a restore: links pairs, and ends every call that was PENDING at the crash, as an
+ * unanswered call: CONNECT_FAIL(TIMEOUT) to the caller, CANCEL(TIMEOUT) to the callee. */
+void fxr_sess_restore_done(struct fxr_sess *s);
+
 /* Looks a connection up: its state, or -ENOENT. */
 int fxr_sess_conn_state(const struct fxr_sess *s, uint64_t conn);
 

@@ -33,9 +33,54 @@ static unsigned nrec;
 static unsigned list_entries, list_frames, list_more;
 static char list_seen[2048];
 
+/* The dataplane as the machine's actions leave it: who is logged in as what, who is spliced
+ * to whom, and the note kept for each connection. A restart test dumps it. */
+#define DP_MAX 1024
+struct dp_conn {
+	int used;
+	char dev[65];
+	uint64_t peer;
+	int sent_end;
+	struct fxr_sess_note note;
+};
+static struct dp_conn dp[DP_MAX];
+
+static void dp_apply(const struct fxr_sess_act *a)
+{
+	if (a->conn >= DP_MAX)
+		return;
+	struct dp_conn *c = &dp[a->conn];
+	switch (a->kind) {
+	case FXR_ACT_NOTE:
+		c->note = a->note;
+		break;
+	case FXR_ACT_LOGIN:
+		snprintf(c->dev, sizeof(c->dev), "%.*s", a->dev_len, (const char *)a->dev);
+		break;
+	case FXR_ACT_PAIR:
+		c->peer = a->peer;
+		dp[a->peer].peer = a->conn;
+		c->sent_end = dp[a->peer].sent_end = 0;
+		break;
+	case FXR_ACT_UNPAIR:
+		if (c->peer && dp[c->peer].peer == a->conn)
+			dp[c->peer].peer = 0;
+		c->peer = 0;
+		break;
+	case FXR_ACT_CLOSE:
+		memset(c, 0, sizeof(*c));
+		break;
+	default:
+		break;
+	}
+}
+
 static void record(void *ctx, const struct fxr_sess_act *a)
 {
 	(void)ctx;
+	dp_apply(a);
+	if (a->kind == FXR_ACT_NOTE)
+		return; /* kept by the dataplane; checked through restart tests */
 	assert_true(nrec < MAX_REC);
 	struct rec *r = &recs[nrec++];
 	memset(r, 0, sizeof(*r));
@@ -176,12 +221,19 @@ static int apply(const struct step *st)
 {
 	uint8_t len = st->dev ? (uint8_t)strlen(st->dev) : 0;
 	switch (st->ev) {
-	case EV_NEW: return fxr_sess_conn_new(&sess, st->conn, st->now);
+	case EV_NEW:
+		if (st->conn < DP_MAX)
+			memset(&dp[st->conn], 0, sizeof(dp[0])), dp[st->conn].used = 1;
+		return fxr_sess_conn_new(&sess, st->conn, st->now);
 	case EV_AUTH: return fxr_sess_auth_begin(&sess, st->conn);
 	case EV_LOGIN: return fxr_sess_login(&sess, st->conn, S(st->dev), len, 0);
 	case EV_FRAME: return fxr_sess_frame(&sess, st->conn, &st->msg, st->now);
-	case EV_END_RELAYED: return fxr_sess_end_relayed(&sess, st->conn);
-	case EV_CLOSED: return fxr_sess_conn_closed(&sess, st->conn);
+	case EV_END_RELAYED:
+		dp[st->conn].sent_end = 1;
+		return fxr_sess_end_relayed(&sess, st->conn);
+	case EV_CLOSED:
+		memset(&dp[st->conn], 0, sizeof(dp[0]));
+		return fxr_sess_conn_closed(&sess, st->conn);
 	case EV_MALFORMED: return fxr_sess_malformed(&sess, st->conn);
 	case EV_TICK: return (int)fxr_sess_tick(&sess, st->now);
 	case EV_KICK: return fxr_sess_kick(&sess, S(st->dev), len, FXR_CODE_FORBIDDEN, "kicked");
@@ -568,6 +620,106 @@ static void test_memory_per_connection(void **state)
 	assert_true(per <= 300);
 }
 
+/* kill -9 of the control plane: a fresh machine rebuilt from the dataplane's dump. */
+static void restart(void)
+{
+	fxr_sess_fini(&sess);
+	sess_up(8, 64);
+	for (uint64_t c = 0; c < DP_MAX; c++) {
+		if (!dp[c].used)
+			continue;
+		struct fxr_sess_dump_entry e = {
+			.conn = c, .peer = dp[c].peer,
+			.dev = dp[c].dev[0] ? (const uint8_t *)dp[c].dev : NULL,
+			.dev_len = (uint8_t)strlen(dp[c].dev), .sent_end = (uint8_t)dp[c].sent_end,
+			.note = dp[c].note,
+		};
+		assert_int_equal(fxr_sess_restore(&sess, &e), 0);
+	}
+	fxr_sess_restore_done(&sess);
+}
+
+static void test_restart_mid_call(void **state)
+{
+	(void)state;
+	static const struct step before[] = {
+		PAIR_1_3,
+		{ "a's spare 2 calls c", EV_FRAME, 2, .msg = M_CONNECT(8, "c"),
+		  .want = { W_SEND(5, INCOMING, 2, 0) } },
+		{ "new 6", EV_NEW, 6 }, { "auth 6", EV_AUTH, 6 },
+	};
+	static const struct step after[] = {
+		{ "the pair still releases: a first", EV_FRAME, 1, .msg = M_SIMPLE(RELEASE),
+		  .want = { W_UNPAIR(1), W_SEND(3, END, 0, FXR_CODE_PEER_RELEASED), W_SEND(1, RELEASED, 0, 0) },
+		  .after = { { 1, IDLE }, { 3, PAIRED } } },
+		{ "then b", EV_FRAME, 3, .msg = M_SIMPLE(RELEASE),
+		  .want = { W_UNPAIR(3), W_SEND(3, RELEASED, 0, 0) } },
+		{ "new calls get fresh call ids", EV_FRAME, 5, .msg = M_CONNECT(9, "b"),
+		  .want = { W_SEND(4, INCOMING, 3, 0) } },
+		{ "new logins work", EV_NEW, 7 }, { "auth 7", EV_AUTH, 7 },
+		{ "login 7 as c", EV_LOGIN, 7, "c", .want = { W_LOGIN(7) } },
+	};
+	memset(dp, 0, sizeof(dp));
+	sess_up(8, 64);
+	run_steps(base, sizeof(base) / sizeof(base[0]));
+	run_steps(before, sizeof(before) / sizeof(before[0]));
+
+	nrec = 0;
+	restart();
+	/* 6 was mid-SCRAM: told to log in again. The pending call 2 -> 5 ends as unanswered. */
+	assert_int_equal(nrec, 4);
+	assert_int_equal(recs[0].conn, 6);
+	assert_int_equal(recs[0].type, FXR_T_AUTH_FAIL);
+	assert_int_equal(recs[0].code, FXR_CODE_INTERNAL);
+	assert_int_equal(recs[1].kind, FXR_ACT_CLOSE);
+	assert_int_equal(recs[2].conn, 2);
+	assert_int_equal(recs[2].type, FXR_T_CONNECT_FAIL);
+	assert_int_equal(recs[2].id, 8);
+	assert_int_equal(recs[2].code, FXR_CODE_TIMEOUT);
+	assert_int_equal(recs[3].conn, 5);
+	assert_int_equal(recs[3].type, FXR_T_CANCEL);
+	assert_int_equal(recs[3].id, 2);
+	assert_int_equal(recs[3].code, FXR_CODE_TIMEOUT);
+	assert_int_equal(fxr_sess_conn_state(&sess, 1), PAIRED);
+	assert_int_equal(fxr_sess_conn_state(&sess, 3), PAIRED);
+	assert_int_equal(fxr_sess_conn_state(&sess, 2), IDLE);
+	assert_int_equal(fxr_sess_conn_state(&sess, 5), IDLE);
+	assert_int_equal(fxr_sess_conn_state(&sess, 6), -ENOENT);
+	assert_int_equal(fxr_sess_dev_conns(&sess, S("a"), 1), 2);
+	assert_int_equal(sess.ctr.restored, 5);
+	run_steps(after, sizeof(after) / sizeof(after[0]));
+	fxr_sess_fini(&sess);
+}
+
+static void test_restart_keeps_end_and_alone(void **state)
+{
+	(void)state;
+	static const struct step before[] = {
+		PAIR_1_3,
+		{ "a's END relayed", EV_END_RELAYED, 1 },
+		{ "2 calls c", EV_FRAME, 2, .msg = M_CONNECT(8, "c"), .want = { W_SEND(5, INCOMING, 2, 0) } },
+		{ "ACCEPT", EV_FRAME, 5, .msg = M_ACCEPT(2), .want = { W_PAIR(2, 5), W_SEND(2, CONNECTED, 8, 0) } },
+		{ "c's connection lost", EV_CLOSED, 5,
+		  .want = { W_SEND(2, END, 0, FXR_CODE_PEER_LOST), W_UNPAIR(2) } },
+	};
+	static const struct step after[] = {
+		{ "a had sent END: no END(14) to b", EV_FRAME, 1, .msg = M_SIMPLE(RELEASE),
+		  .want = { W_UNPAIR(1), W_SEND(1, RELEASED, 0, 0) } },
+		{ "2 was alone: RELEASE just frees it", EV_FRAME, 2, .msg = M_SIMPLE(RELEASE),
+		  .want = { W_UNPAIR(2), W_SEND(2, RELEASED, 0, 0) }, .after = { { 2, IDLE } } },
+	};
+	memset(dp, 0, sizeof(dp));
+	sess_up(8, 64);
+	run_steps(base, sizeof(base) / sizeof(base[0]));
+	run_steps(before, sizeof(before) / sizeof(before[0]));
+	nrec = 0;
+	restart();
+	assert_int_equal(nrec, 0);
+	assert_int_equal(fxr_sess_conn_state(&sess, 2), PAIRED);
+	run_steps(after, sizeof(after) / sizeof(after[0]));
+	fxr_sess_fini(&sess);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +749,8 @@ int main(void)
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_list_busy_and_large),
 		cmocka_unit_test(test_memory_per_connection),
+		cmocka_unit_test(test_restart_mid_call),
+		cmocka_unit_test(test_restart_keeps_end_and_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
