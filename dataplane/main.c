@@ -1,0 +1,168 @@
+/* dataplane/main.c: fxr-dataplane, the DPDK primary process (DESIGN.md §1, §7): option
+ * parsing, EAL and port set-up, the per-lcore loops, clean exit on SIGINT/SIGTERM with the
+ * counters printed. The only place that may end the process. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "config-t.h"
+#include "counters.h"
+#include "lcore-t.h"
+#include "log.h"
+#include "loop.h"
+#include "opts.h"
+#include "port.h"
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	fxr_loop_stop();
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Options that parse but have no code behind them yet say so once, at start. */
+static void report_unimplemented(const struct fxr_dp_config *cfg)
+{
+	if (cfg->echo_port != 0)
+		FXR_DP_LOG(WARNING, "--service echo=%u: not implemented yet (no TCP stack)",
+			cfg->echo_port);
+	if (cfg->discard_port != 0)
+		FXR_DP_LOG(WARNING, "--service discard=%u: not implemented yet (no TCP stack)",
+			cfg->discard_port);
+	if (cfg->tcp_port != FXR_DP_TCP_PORT_DEFAULT)
+		FXR_DP_LOG(WARNING, "--port %u: not implemented yet (no TCP stack)", cfg->tcp_port);
+	if (strcmp(cfg->channel, FXR_DP_CHANNEL_DEFAULT) != 0)
+		FXR_DP_LOG(WARNING, "--channel %s: not implemented yet (no plane channel)",
+			cfg->channel);
+}
+
+static void report_faults(const struct fxr_dp_config *cfg)
+{
+	for (int d = 0; d < FXR_FAULT__DIRS; d++) {
+		const struct fxr_fault_spec *f = &cfg->fault[d];
+
+		if (f->enabled)
+			FXR_DP_LOG(NOTICE, "fault injection %s: drop=%g dup=%g reorder=%g delay=%g"
+				" corrupt=%g delay_us=%u seed=%lu", d == FXR_FAULT_RX ? "rx" : "tx",
+				f->drop, f->dup, f->reorder, f->delay, f->corrupt, f->delay_us,
+				(unsigned long)f->seed);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct fxr_dp_config cfg;
+	static struct fxr_lcore *lcores[RTE_MAX_LCORE];
+	struct fxr_port_info port;
+	char err[256];
+	char ip[INET_ADDRSTRLEN];
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	int eal_argc = argc;
+	unsigned int lcore_id;
+	uint16_t port_id, queue = 0;
+	int rc;
+
+	/* Application options first, so that a typo fails before EAL takes hugepages. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			eal_argc = i;
+			break;
+		}
+	}
+	{
+		int app_argc = argc - eal_argc;
+		char **app_argv = argv + eal_argc;   /* app_argv[0] is "--" or argv[argc] */
+		char *saved = app_argc > 0 ? app_argv[0] : NULL;
+
+		if (app_argc > 0)
+			app_argv[0] = argv[0];
+		rc = fxr_opts_parse(app_argc > 0 ? app_argc : 1, app_argc > 0 ? app_argv : argv,
+			&cfg, err, sizeof(err));
+		if (app_argc > 0)
+			app_argv[0] = saved;
+	}
+	if (rc == 1) {
+		fxr_opts_usage(stdout, argv[0]);
+		return EXIT_SUCCESS;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "fxr-dataplane: %s\n", err);
+		return 2;
+	}
+
+	rc = rte_eal_init(eal_argc, argv);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+	install_signals();
+	report_unimplemented(&cfg);
+	report_faults(&cfg);
+
+	if (rte_eth_dev_count_avail() == 0)
+		rte_exit(EXIT_FAILURE, "no port: give one, e.g. --vdev net_af_xdp0,iface=IF or -a PCI\n");
+	port_id = (uint16_t)rte_eth_find_next(0);
+	if (rte_eth_dev_count_avail() > 1)
+		FXR_DP_LOG(WARNING, "%u ports: using port %u only", rte_eth_dev_count_avail(), port_id);
+	rc = fxr_port_init(port_id, (uint16_t)rte_lcore_count(), &port);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "port %u set-up failed: %s\n", port_id, rte_strerror(-rc));
+
+	RTE_LCORE_FOREACH(lcore_id) {
+		struct fxr_lcore *lc = rte_zmalloc_socket("fxr_lcore", sizeof(*lc),
+			RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore_id));
+
+		if (lc == NULL)
+			rte_exit(EXIT_FAILURE, "no memory for lcore %u state\n", lcore_id);
+		fxr_lcore_init(lc, &cfg, lcore_id, port_id, queue++, port.mp, &port.mac,
+			port.tx_ip_cksum_offload);
+		if (fxr_counters_attach(&lc->published) < 0)
+			rte_exit(EXIT_FAILURE, "too many lcores for the counter registry\n");
+		lcores[lcore_id] = lc;
+	}
+	rc = fxr_counters_telemetry_init();
+	if (rc < 0)
+		FXR_DP_LOG(WARNING, "telemetry command /fxr/counters not registered: %s",
+			rte_strerror(-rc));
+
+	inet_ntop(AF_INET, &cfg.ip, ip, sizeof(ip));
+	rte_ether_format_addr(mac, sizeof(mac), &port.mac);
+	FXR_DP_LOG(NOTICE, "ready: port %u (%s) mac %s ip %s/%u, %u lcore(s), tx ip checksum %s,"
+		" idle %s", port_id, port.driver, mac, ip, cfg.plen, rte_lcore_count(),
+		port.tx_ip_cksum_offload ? "offloaded" : "in software",
+		cfg.busy_poll ? "busy-poll" : "back-off");
+
+	rte_eal_mp_remote_launch(fxr_loop_run, lcores, CALL_MAIN);
+	rte_eal_mp_wait_lcore();
+
+	RTE_LCORE_FOREACH(lcore_id) {
+		fxr_lcore_fini(lcores[lcore_id]);
+	}
+	FXR_DP_LOG(NOTICE, "stopping");
+	fxr_counters_dump(stdout);
+	fflush(stdout);
+	fxr_port_fini(&port);
+	RTE_LCORE_FOREACH(lcore_id) {
+		rte_free(lcores[lcore_id]);
+		lcores[lcore_id] = NULL;
+	}
+	rte_eal_cleanup();
+	return EXIT_SUCCESS;
+}
