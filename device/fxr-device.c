@@ -1,0 +1,670 @@
+/* fxr-device: a command-line FXR/1 device on libfxr (fxr/client.h, fxr/device.h). One event
+ * per line on stdout ("connected req=1 peer=fax-b"), errors one line on stderr. Usage and
+ * exit codes: fxr-device --help. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "fxr/client.h"
+#include "fxr/code.h"
+#include "fxr/devid.h"
+#include "fxr/device.h"
+#include "fxr/frame-t.h"
+
+/* Exit codes (documented in usage()). */
+enum {
+	EXIT_OK_ = 0,
+	EXIT_REFUSED = 1,  /* the call or transfer failed at the far end */
+	EXIT_USAGE = 2,
+	EXIT_RELAY = 3,    /* cannot reach the relay, or the connection was lost */
+	EXIT_AUTH = 4,     /* login refused, or the relay is not authentic */
+	EXIT_LOCAL = 5,    /* a local file or password problem */
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+struct opts {
+	char host[256];
+	uint16_t port;
+	const char *id;
+	const char *password_file;
+	const char *to;
+	long for_s;
+	unsigned conns;
+	char password[FXR_SCRAM_PASSWORD_MAX + 2];
+	size_t pw_len;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+"usage: fxr-device [--relay HOST[:PORT]] --id ID [--password-file F] [options] COMMAND\n"
+"\n"
+"A device of an FXR/1 relay. The password is the first line of F, or of stdin.\n"
+"\n"
+"commands:\n"
+"  login          log in and keep the connection(s) alive until SIGINT/SIGTERM or --for;\n"
+"                 lost connections are opened again with back-off\n"
+"  listen         log in, accept the next incoming call, print its events until END\n"
+"  call ID        demand a connection to ID; on success end and release it\n"
+"  send FILE      call --to ID, send FILE in DATA frames, END, wait for the peer's END,\n"
+"                 RELEASE\n"
+"  recv FILE      log in, accept the next call, write its DATA to FILE until END,\n"
+"                 END, RELEASE\n"
+"  list           print the devices that may be called and are logged in\n"
+"  logout         log out every connection of this device\n"
+"\n"
+"options:\n"
+"  --relay HOST[:PORT]  relay address (default localhost:%u; [v6addr]:PORT)\n"
+"  --id ID              device identifier\n"
+"  --password-file F    read the password from F instead of stdin\n"
+"  --to ID              send: the destination\n"
+"  --for SECONDS        login: stop after this time\n"
+"  --conns N            login: connections to keep (1..%u, default 1)\n"
+"  -h, --help           this text\n"
+"\n"
+"output: one event per line, \"NAME key=value ...\": logged-in, auth-failed, incoming,\n"
+"connected, connect-failed, cancelled, data, end, released, list-entry, list-done,\n"
+"keepalive-ack, bye, error, closed; send/recv end with \"sent bytes=N\" / \"received bytes=N\".\n"
+"\n"
+"exit status: 0 success; 1 the call or transfer failed at the far end (connect-failed,\n"
+"cancelled, a non-zero END); 2 usage; 3 relay unreachable or connection lost; 4 login\n"
+"refused or relay not authentic; 5 local file or password error. SIGINT/SIGTERM end\n"
+"login with 0 and the other commands with 3.\n",
+		FXR_DEFAULT_PORT, FXR_DEVICE_MAX_CONN);
+}
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "fxr-device: %s (try --help)\n", msg);
+	return EXIT_USAGE;
+}
+
+static int parse_relay(struct opts *o, const char *arg)
+{
+	const char *port = NULL;
+	size_t hlen;
+	if (arg[0] == '[') {
+		const char *end = strchr(arg, ']');
+		if (!end)
+			return -1;
+		hlen = (size_t)(end - arg - 1);
+		arg++;
+		if (end[1] == ':')
+			port = end + 2;
+		else if (end[1])
+			return -1;
+	} else {
+		const char *colon = strrchr(arg, ':');
+		hlen = colon ? (size_t)(colon - arg) : strlen(arg);
+		if (colon)
+			port = colon + 1;
+	}
+	if (hlen == 0 || hlen >= sizeof(o->host))
+		return -1;
+	memcpy(o->host, arg, hlen);
+	o->host[hlen] = '\0';
+	if (port) {
+		char *e;
+		long p = strtol(port, &e, 10);
+		if (*port == '\0' || *e || p < 1 || p > 65535)
+			return -1;
+		o->port = (uint16_t)p;
+	}
+	return 0;
+}
+
+static int read_password(struct opts *o)
+{
+	FILE *f = stdin;
+	if (o->password_file) {
+		f = fopen(o->password_file, "r");
+		if (!f) {
+			fprintf(stderr, "fxr-device: %s: %s\n", o->password_file, strerror(errno));
+			return EXIT_LOCAL;
+		}
+	}
+	bool ok = fgets(o->password, sizeof(o->password), f) != NULL;
+	if (f != stdin)
+		fclose(f);
+	size_t n = ok ? strlen(o->password) : 0;
+	while (n && (o->password[n - 1] == '\n' || o->password[n - 1] == '\r'))
+		o->password[--n] = '\0';
+	if (n == 0 || n > FXR_SCRAM_PASSWORD_MAX) {
+		fprintf(stderr, "fxr-device: no password (1..%u bytes on the first line)\n",
+			FXR_SCRAM_PASSWORD_MAX);
+		return EXIT_LOCAL;
+	}
+	o->pw_len = n;
+	return 0;
+}
+
+static const char *err_name(int err)
+{
+	switch (-err) {
+	case 0: return "0";
+	case ECONNRESET: return "ECONNRESET";
+	case ECONNREFUSED: return "ECONNREFUSED";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EPROTO: return "EPROTO";
+	case EBADMSG: return "EBADMSG";
+	case EACCES: return "EACCES";
+	case EHOSTUNREACH: return "EHOSTUNREACH";
+	case ENETUNREACH: return "ENETUNREACH";
+	case EPIPE: return "EPIPE";
+	default: return "EOTHER";
+	}
+}
+
+/* Prints one event as a line; conn >= 0 adds "conn=N". */
+static void print_event(const struct fxr_client_event *ev, int conn)
+{
+	char pre[24] = "";
+	if (conn >= 0)
+		snprintf(pre, sizeof(pre), " conn=%d", conn);
+	const char *name = fxr_client_ev_name(ev->type);
+	switch (ev->type) {
+	case FXR_CLIENT_EV_LOGGED_IN:
+		printf("%s%s id=%s keepalive=%u idle=%u\n", name, pre, ev->peer, ev->keepalive_s,
+		       ev->idle_timeout_s);
+		break;
+	case FXR_CLIENT_EV_INCOMING:
+		printf("%s%s call=%" PRIu32 " peer=%s\n", name, pre, ev->id, ev->peer);
+		break;
+	case FXR_CLIENT_EV_CONNECTED:
+		printf("%s%s req=%" PRIu32 " peer=%s\n", name, pre, ev->id, ev->peer);
+		break;
+	case FXR_CLIENT_EV_CONNECT_FAILED:
+		printf("%s%s req=%" PRIu32 " code=%u name=%s\n", name, pre, ev->id, ev->code,
+		       fxr_code_name(ev->code));
+		break;
+	case FXR_CLIENT_EV_CANCELLED:
+		printf("%s%s call=%" PRIu32 " code=%u name=%s\n", name, pre, ev->id, ev->code,
+		       fxr_code_name(ev->code));
+		break;
+	case FXR_CLIENT_EV_DATA:
+	case FXR_CLIENT_EV_KEEPALIVE_ACK:
+		printf("%s%s len=%zu\n", name, pre, ev->len);
+		break;
+	case FXR_CLIENT_EV_END:
+		printf("%s%s code=%u name=%s\n", name, pre, ev->code, fxr_code_name(ev->code));
+		break;
+	case FXR_CLIENT_EV_LIST_ENTRY:
+		printf("%s%s id=%s state=%s\n", name, pre, ev->peer,
+		       ev->list_state == FXR_LIST_IDLE ? "idle" : "busy");
+		break;
+	case FXR_CLIENT_EV_LIST_DONE:
+		printf("%s%s req=%" PRIu32 " count=%" PRIu32 "\n", name, pre, ev->id, ev->count);
+		break;
+	case FXR_CLIENT_EV_AUTH_FAILED:
+	case FXR_CLIENT_EV_BYE:
+	case FXR_CLIENT_EV_ERROR:
+		printf("%s%s code=%u name=%s text=\"%s\"\n", name, pre, ev->code,
+		       fxr_code_name(ev->code), ev->text);
+		break;
+	case FXR_CLIENT_EV_CLOSED:
+		printf("%s%s err=%s code=%u reason=\"%s\"\n", name, pre, err_name(ev->err), ev->code,
+		       ev->text);
+		break;
+	default:
+		printf("%s%s\n", name, pre);
+		break;
+	}
+	fflush(stdout);
+}
+
+/* The exit status a closing event stands for. */
+static int closing_status(const struct fxr_client_event *ev)
+{
+	if (ev->type == FXR_CLIENT_EV_AUTH_FAILED)
+		return EXIT_AUTH;
+	return EXIT_RELAY;
+}
+
+/* Waits for the next event (printed). Returns 1, or an exit status (>= 0 encoded as
+ * -(status+1)) when the connection ended or a signal came. */
+static int next(struct fxr_client *c, struct fxr_client_event *ev)
+{
+	for (;;) {
+		if (stop_flag)
+			return -(EXIT_RELAY + 1);
+		int rc = fxr_client_wait_event(c, ev, 1000);
+		if (rc == 0)
+			continue;
+		if (rc < 0) {
+			fprintf(stderr, "fxr-device: %s\n", fxr_client_reason(c));
+			return -(EXIT_RELAY + 1);
+		}
+		if (ev->type != FXR_CLIENT_EV_DATA)
+			print_event(ev, -1);
+		if (ev->type == FXR_CLIENT_EV_AUTH_FAILED || ev->type == FXR_CLIENT_EV_CLOSED ||
+		    ev->type == FXR_CLIENT_EV_BYE || ev->type == FXR_CLIENT_EV_ERROR) {
+			if (ev->type == FXR_CLIENT_EV_CLOSED && ev->err)
+				fprintf(stderr, "fxr-device: %s\n", ev->text);
+			if (ev->type == FXR_CLIENT_EV_AUTH_FAILED)
+				fprintf(stderr, "fxr-device: login failed: %s\n", ev->text);
+			return -(closing_status(ev) + 1);
+		}
+		return 1;
+	}
+}
+
+#define TRY_NEXT(c, ev)                                                               \
+	do {                                                                          \
+		int rc_ = next(c, ev);                                                \
+		if (rc_ < 0)                                                          \
+			return -rc_ - 1;                                              \
+	} while (0)
+
+static int open_login(struct opts *o, struct fxr_client *c)
+{
+	struct fxr_client_event ev;
+	int rc = fxr_client_init(c, NULL);
+	if (!rc)
+		rc = fxr_client_connect(c, o->host, o->port);
+	if (!rc)
+		rc = fxr_client_login(c, o->id, o->password, o->pw_len);
+	OPENSSL_cleanse(o->password, sizeof(o->password));
+	if (rc) {
+		fprintf(stderr, "fxr-device: %s\n", fxr_client_reason(c));
+		return rc == -EINVAL ? EXIT_USAGE : EXIT_RELAY;
+	}
+	for (;;) {
+		TRY_NEXT(c, &ev);
+		if (ev.type == FXR_CLIENT_EV_LOGGED_IN)
+			return 0;
+	}
+}
+
+/* Queues an operation's frame, waiting for room in the tx buffer. */
+static int op_wait(struct fxr_client *c, int rc)
+{
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "fxr-device: %s\n", fxr_client_reason(c));
+	return rc == -EPROTO ? EXIT_REFUSED : EXIT_RELAY;
+}
+
+static int release(struct fxr_client *c, bool send_end, uint16_t reason)
+{
+	struct fxr_client_event ev;
+	int rc = 0;
+	if (send_end)
+		rc = op_wait(c, fxr_client_end(c, reason));
+	if (!rc)
+		rc = op_wait(c, fxr_client_release(c));
+	if (rc)
+		return rc;
+	for (;;) {
+		TRY_NEXT(c, &ev);
+		if (ev.type == FXR_CLIENT_EV_RELEASED)
+			return 0;
+	}
+}
+
+/* Calls dest; returns 0 when CONNECTED, else an exit status. */
+static int do_connect(struct fxr_client *c, const char *dest)
+{
+	struct fxr_client_event ev;
+	uint32_t req;
+	int rc = op_wait(c, fxr_client_call(c, dest, &req));
+	if (rc)
+		return rc;
+	for (;;) {
+		TRY_NEXT(c, &ev);
+		if (ev.type == FXR_CLIENT_EV_CONNECTED && ev.id == req)
+			return 0;
+		if (ev.type == FXR_CLIENT_EV_CONNECT_FAILED && ev.id == req)
+			return EXIT_REFUSED;
+	}
+}
+
+static int cmd_call(struct opts *o, struct fxr_client *c, const char *dest)
+{
+	int rc = open_login(o, c);
+	if (!rc)
+		rc = do_connect(c, dest);
+	if (!rc)
+		rc = release(c, true, FXR_CODE_OK);
+	return rc;
+}
+
+static int cmd_send(struct opts *o, struct fxr_client *c, const char *path)
+{
+	struct fxr_client_event ev;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "fxr-device: %s: %s\n", path, strerror(errno));
+		return EXIT_LOCAL;
+	}
+	int rc = open_login(o, c);
+	if (!rc)
+		rc = do_connect(c, o->to);
+	static uint8_t buf[FXR_FRAME_MAX_PAYLOAD];
+	uint64_t total = 0;
+	while (!rc) {
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		if (n == 0) {
+			if (ferror(f)) {
+				fprintf(stderr, "fxr-device: %s: read error\n", path);
+				rc = EXIT_LOCAL;
+			}
+			break;
+		}
+		size_t off = 0;
+		while (!rc && off < n) {
+			long sent = fxr_client_send_data(c, buf + off, n - off);
+			if (sent > 0) {
+				off += (size_t)sent;
+				total += (uint64_t)sent;
+				continue;
+			}
+			if (sent != -ENOBUFS) {
+				rc = op_wait(c, (int)sent);
+				break;
+			}
+			/* tx full: let the socket drain, and watch for the peer giving up */
+			if (fxr_client_wait(c, 1000) < 0 || stop_flag) {
+				rc = EXIT_RELAY;
+				break;
+			}
+			while (!rc && fxr_client_next_event(c, &ev) > 0) {
+				print_event(&ev, -1);
+				if (ev.type == FXR_CLIENT_EV_END)
+					rc = EXIT_REFUSED;
+				else if (ev.type == FXR_CLIENT_EV_CLOSED || ev.type == FXR_CLIENT_EV_BYE ||
+					 ev.type == FXR_CLIENT_EV_ERROR)
+					rc = EXIT_RELAY;
+			}
+		}
+	}
+	fclose(f);
+	if (rc == EXIT_REFUSED && fxr_client_state(c) == FXR_CLIENT_PAIRED)
+		release(c, true, FXR_CODE_OK);
+	if (rc)
+		return rc;
+	rc = op_wait(c, fxr_client_end(c, FXR_CODE_OK));
+	/* the receiver confirms with its own END */
+	while (!rc) {
+		int r = next(c, &ev);
+		if (r < 0)
+			return -r - 1;
+		if (ev.type == FXR_CLIENT_EV_END) {
+			rc = ev.code == FXR_CODE_OK ? 0 : EXIT_REFUSED;
+			break;
+		}
+	}
+	if (!rc || rc == EXIT_REFUSED) {
+		int r = release(c, false, 0);
+		if (r)
+			return r;
+	}
+	if (!rc)
+		printf("sent bytes=%" PRIu64 "\n", total);
+	return rc;
+}
+
+/* Logs in, accepts the next call, and reports its DATA to out (NULL: print events) until
+ * END; then answers END and releases. */
+static int cmd_answer(struct opts *o, struct fxr_client *c, const char *path)
+{
+	struct fxr_client_event ev;
+	FILE *out = NULL;
+	if (path) {
+		out = fopen(path, "wb");
+		if (!out) {
+			fprintf(stderr, "fxr-device: %s: %s\n", path, strerror(errno));
+			return EXIT_LOCAL;
+		}
+	}
+	int rc = open_login(o, c);
+	uint64_t total = 0;
+	uint16_t reason = FXR_CODE_OK;
+	while (!rc) {
+		rc = next(c, &ev);
+		rc = rc < 0 ? -rc - 1 : 0;
+		if (rc || ev.type != FXR_CLIENT_EV_INCOMING)
+			continue;
+		rc = op_wait(c, fxr_client_accept(c, ev.id));
+		break;
+	}
+	while (!rc) {
+		int r = next(c, &ev);
+		if (r < 0) {
+			rc = -r - 1;
+			break;
+		}
+		if (ev.type == FXR_CLIENT_EV_CANCELLED) {
+			rc = EXIT_REFUSED;
+			break;
+		}
+		if (ev.type == FXR_CLIENT_EV_DATA) {
+			total += ev.len;
+			if (!out)
+				print_event(&ev, -1);
+			else if (ev.len && fwrite(ev.data, 1, ev.len, out) != ev.len) {
+				fprintf(stderr, "fxr-device: %s: write error\n", path);
+				rc = EXIT_LOCAL;
+				reason = FXR_CODE_INTERNAL;
+			}
+		}
+		if (ev.type == FXR_CLIENT_EV_END) {
+			reason = ev.code == FXR_CODE_OK ? FXR_CODE_OK : reason;
+			if (ev.code != FXR_CODE_OK)
+				rc = EXIT_REFUSED;
+			break;
+		}
+	}
+	if (out && fclose(out) != 0 && !rc) {
+		fprintf(stderr, "fxr-device: %s: %s\n", path, strerror(errno));
+		rc = EXIT_LOCAL;
+	}
+	if (fxr_client_state(c) == FXR_CLIENT_PAIRED) {
+		int r = release(c, true, rc ? (reason ? reason : FXR_CODE_INTERNAL) : FXR_CODE_OK);
+		if (r && !rc)
+			rc = r;
+	}
+	if (!rc && path)
+		printf("received bytes=%" PRIu64 "\n", total);
+	return rc;
+}
+
+static int cmd_list(struct opts *o, struct fxr_client *c)
+{
+	struct fxr_client_event ev;
+	int rc = open_login(o, c);
+	uint32_t req;
+	if (!rc)
+		rc = op_wait(c, fxr_client_list(c, &req));
+	while (!rc) {
+		TRY_NEXT(c, &ev);
+		if (ev.type == FXR_CLIENT_EV_LIST_DONE && ev.id == req)
+			break;
+	}
+	return rc;
+}
+
+static int cmd_logout(struct opts *o, struct fxr_client *c)
+{
+	struct fxr_client_event ev;
+	int rc = open_login(o, c);
+	if (!rc)
+		rc = op_wait(c, fxr_client_logout(c));
+	while (!rc) {
+		int r = next(c, &ev);
+		if (r >= 0)
+			continue;
+		/* the relay answers BYE(LOGGED_OUT) and closes */
+		return ev.type == FXR_CLIENT_EV_BYE && ev.code == FXR_CODE_LOGGED_OUT ? 0 : -r - 1;
+	}
+	return rc;
+}
+
+/* login: N connections kept logged in (spares), reconnecting, until a signal or --for. */
+static int cmd_login(struct opts *o)
+{
+	struct fxr_device *d = calloc(1, sizeof(*d));
+	if (!d)
+		return EXIT_LOCAL;
+	struct fxr_device_config cfg = { .host = o->host, .port = o->port, .id = o->id,
+					 .password = o->password, .pw_len = o->pw_len,
+					 .nconn = o->conns, .seed = fxr_client_now_ms() };
+	int rc = fxr_device_init(d, &cfg);
+	OPENSSL_cleanse(o->password, sizeof(o->password));
+	if (rc) {
+		free(d);
+		fprintf(stderr, "fxr-device: %s\n", strerror(-rc));
+		return EXIT_USAGE;
+	}
+	uint64_t start = fxr_client_now_ms();
+	int status = 0;
+	bool ever_in = false;
+	while (!stop_flag) {
+		uint64_t now = fxr_client_now_ms();
+		if (o->for_s >= 0 && now - start >= (uint64_t)o->for_s * 1000u)
+			break;
+		int t = fxr_device_tick(d, now);
+		struct fxr_client_event ev;
+		unsigned idx;
+		while (fxr_device_next_event(d, &idx, &ev) > 0) {
+			print_event(&ev, (int)idx);
+			if (ev.type == FXR_CLIENT_EV_LOGGED_IN)
+				ever_in = true;
+			/* a refused login is not worth retrying until it is fixed */
+			if (ev.type == FXR_CLIENT_EV_AUTH_FAILED && !ever_in) {
+				fprintf(stderr, "fxr-device: login failed: %s\n", ev.text);
+				fxr_device_stop(d);
+				status = EXIT_AUTH;
+			}
+		}
+		if (d->stopped && !fxr_device_logged_in(d)) {
+			bool open = false;
+			for (unsigned i = 0; i < d->n; i++)
+				open |= fxr_client_fd(fxr_device_client(d, i)) >= 0;
+			if (!open)
+				break;
+		}
+		struct pollfd pfd[FXR_DEVICE_MAX_CONN];
+		unsigned n = fxr_device_pollfds(d, pfd, FXR_DEVICE_MAX_CONN);
+		if (t < 0 || t > 1000)
+			t = 1000;
+		if (poll(pfd, n, t) > 0)
+			fxr_device_on_poll(d, pfd, n);
+	}
+	fxr_device_fini(d);
+	free(d);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .port = FXR_DEFAULT_PORT, .for_s = -1, .conns = 1 };
+	snprintf(o.host, sizeof(o.host), "localhost");
+	enum { OPT_RELAY = 256, OPT_ID, OPT_PWFILE, OPT_TO, OPT_FOR, OPT_CONNS };
+	static const struct option longopts[] = {
+		{ "relay", required_argument, NULL, OPT_RELAY },
+		{ "id", required_argument, NULL, OPT_ID },
+		{ "password-file", required_argument, NULL, OPT_PWFILE },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "for", required_argument, NULL, OPT_FOR },
+		{ "conns", required_argument, NULL, OPT_CONNS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+	char *e;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			usage(stdout);
+			return 0;
+		case OPT_RELAY:
+			if (parse_relay(&o, optarg))
+				return usage_error("bad --relay HOST[:PORT]");
+			break;
+		case OPT_ID:
+			o.id = optarg;
+			break;
+		case OPT_PWFILE:
+			o.password_file = optarg;
+			break;
+		case OPT_TO:
+			o.to = optarg;
+			break;
+		case OPT_FOR:
+			o.for_s = strtol(optarg, &e, 10);
+			if (!*optarg || *e || o.for_s < 0)
+				return usage_error("bad --for SECONDS");
+			break;
+		case OPT_CONNS: {
+			long n = strtol(optarg, &e, 10);
+			if (!*optarg || *e || n < 1 || n > FXR_DEVICE_MAX_CONN)
+				return usage_error("bad --conns N");
+			o.conns = (unsigned)n;
+			break;
+		}
+		default:
+			return usage_error("unknown option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("no command");
+	const char *cmd = argv[optind++];
+	const char *arg = optind < argc ? argv[optind++] : NULL;
+	if (optind < argc)
+		return usage_error("too many arguments");
+	bool needs_arg = !strcmp(cmd, "call") || !strcmp(cmd, "send") || !strcmp(cmd, "recv");
+	bool known = needs_arg || !strcmp(cmd, "login") || !strcmp(cmd, "listen") ||
+		     !strcmp(cmd, "list") || !strcmp(cmd, "logout");
+	if (!known)
+		return usage_error("unknown command");
+	if (needs_arg != (arg != NULL))
+		return usage_error(needs_arg ? "missing argument" : "unexpected argument");
+	if (!o.id || !fxr_devid_valid_cstr(o.id))
+		return usage_error("--id ID is required (1..64 of [A-Za-z0-9._@+-])");
+	if (!strcmp(cmd, "call") && !fxr_devid_valid_cstr(arg))
+		return usage_error("bad destination id");
+	if (!strcmp(cmd, "send") && (!o.to || !fxr_devid_valid_cstr(o.to)))
+		return usage_error("send needs --to ID");
+
+	int rc = read_password(&o);
+	if (rc)
+		return rc;
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!strcmp(cmd, "login"))
+		return cmd_login(&o);
+	struct fxr_client c;
+	if (!strcmp(cmd, "call"))
+		rc = cmd_call(&o, &c, arg);
+	else if (!strcmp(cmd, "send"))
+		rc = cmd_send(&o, &c, arg);
+	else if (!strcmp(cmd, "recv"))
+		rc = cmd_answer(&o, &c, arg);
+	else if (!strcmp(cmd, "listen"))
+		rc = cmd_answer(&o, &c, NULL);
+	else if (!strcmp(cmd, "list"))
+		rc = cmd_list(&o, &c);
+	else
+		rc = cmd_logout(&o, &c);
+	fxr_client_fini(&c);
+	return rc;
+}
