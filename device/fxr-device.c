@@ -10,8 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
+#include "fxr/cli.h"
 #include "fxr/client.h"
 #include "fxr/code.h"
 #include "fxr/devid.h"
@@ -44,8 +43,7 @@ struct opts {
 	const char *to;
 	long for_s;
 	unsigned conns;
-	char password[FXR_SCRAM_PASSWORD_MAX + 2];
-	size_t pw_len;
+	struct fxr_cli_secret secret;
 };
 
 static void usage(FILE *out)
@@ -93,62 +91,13 @@ static int usage_error(const char *msg)
 	return EXIT_USAGE;
 }
 
-static int parse_relay(struct opts *o, const char *arg)
-{
-	const char *port = NULL;
-	size_t hlen;
-	if (arg[0] == '[') {
-		const char *end = strchr(arg, ']');
-		if (!end)
-			return -1;
-		hlen = (size_t)(end - arg - 1);
-		arg++;
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1])
-			return -1;
-	} else {
-		const char *colon = strrchr(arg, ':');
-		hlen = colon ? (size_t)(colon - arg) : strlen(arg);
-		if (colon)
-			port = colon + 1;
-	}
-	if (hlen == 0 || hlen >= sizeof(o->host))
-		return -1;
-	memcpy(o->host, arg, hlen);
-	o->host[hlen] = '\0';
-	if (port) {
-		char *e;
-		long p = strtol(port, &e, 10);
-		if (*port == '\0' || *e || p < 1 || p > 65535)
-			return -1;
-		o->port = (uint16_t)p;
-	}
-	return 0;
-}
-
 static int read_password(struct opts *o)
 {
-	FILE *f = stdin;
-	if (o->password_file) {
-		f = fopen(o->password_file, "r");
-		if (!f) {
-			fprintf(stderr, "fxr-device: %s: %s\n", o->password_file, strerror(errno));
-			return EXIT_LOCAL;
-		}
-	}
-	bool ok = fgets(o->password, sizeof(o->password), f) != NULL;
-	if (f != stdin)
-		fclose(f);
-	size_t n = ok ? strlen(o->password) : 0;
-	while (n && (o->password[n - 1] == '\n' || o->password[n - 1] == '\r'))
-		o->password[--n] = '\0';
-	if (n == 0 || n > FXR_SCRAM_PASSWORD_MAX) {
-		fprintf(stderr, "fxr-device: no password (1..%u bytes on the first line)\n",
-			FXR_SCRAM_PASSWORD_MAX);
+	char err[256];
+	if (fxr_cli_read_password(o->password_file, &o->secret, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fxr-device: %s\n", err);
 		return EXIT_LOCAL;
 	}
-	o->pw_len = n;
 	return 0;
 }
 
@@ -276,8 +225,8 @@ static int open_login(struct opts *o, struct fxr_client *c)
 	if (!rc)
 		rc = fxr_client_connect(c, o->host, o->port);
 	if (!rc)
-		rc = fxr_client_login(c, o->id, o->password, o->pw_len);
-	OPENSSL_cleanse(o->password, sizeof(o->password));
+		rc = fxr_client_login(c, o->id, o->secret.password, o->secret.len);
+	fxr_cli_secret_wipe(&o->secret);
 	if (rc) {
 		fprintf(stderr, "fxr-device: %s\n", fxr_client_reason(c));
 		return rc == -EINVAL ? EXIT_USAGE : EXIT_RELAY;
@@ -520,10 +469,10 @@ static int cmd_login(struct opts *o)
 	if (!d)
 		return EXIT_LOCAL;
 	struct fxr_device_config cfg = { .host = o->host, .port = o->port, .id = o->id,
-					 .password = o->password, .pw_len = o->pw_len,
+					 .password = o->secret.password, .pw_len = o->secret.len,
 					 .nconn = o->conns, .seed = fxr_client_now_ms() };
 	int rc = fxr_device_init(d, &cfg);
-	OPENSSL_cleanse(o->password, sizeof(o->password));
+	fxr_cli_secret_wipe(&o->secret);
 	if (rc) {
 		free(d);
 		fprintf(stderr, "fxr-device: %s\n", strerror(-rc));
@@ -593,7 +542,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case OPT_RELAY:
-			if (parse_relay(&o, optarg))
+			if (fxr_cli_parse_relay(optarg, o.host, sizeof(o.host), &o.port))
 				return usage_error("bad --relay HOST[:PORT]");
 			break;
 		case OPT_ID:
