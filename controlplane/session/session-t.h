@@ -55,6 +55,15 @@ struct fxr_sess_dump_entry {
 	struct fxr_sess_note note; /* the last NOTE (zero when none) */
 };
 
+/* What fxr_sess_conn_info() reports about one connection (for the ops API). */
+struct fxr_sess_conn_info {
+	uint8_t state;         /* enum fxr_conn_state */
+	uint8_t caller;        /* PENDING: 1 on the side that sent CONNECT */
+	uint8_t dev_len;       /* 0 before login */
+	uint8_t dev[FXR_DEVID_MAX_BYTES];
+	uint64_t peer;         /* PENDING/PAIRED: the other connection, 0 when none */
+};
+
 struct fxr_sess_act {
 	uint8_t kind;        /* enum fxr_sess_act_kind */
 	uint8_t dev_len;     /* LOGIN */

@@ -884,3 +884,21 @@ unsigned fxr_sess_dev_conns(const struct fxr_sess *s, const uint8_t *id, uint8_t
 	uint32_t di = dev_find(s, id, id_len);
 	return di == NONE ? 0 : s->devs[di].conns;
 }
+
+int fxr_sess_conn_info(const struct fxr_sess *s, uint64_t conn, struct fxr_sess_conn_info *out)
+{
+	uint32_t ci = conn_find(s, conn);
+	if (ci == NONE)
+		return -ENOENT;
+	const struct fxr_sess_conn *c = &s->conns[ci];
+	memset(out, 0, sizeof(*out));
+	out->state = c->state;
+	out->caller = (c->flags & FXR_SESS_F_CALLER) ? 1 : 0;
+	if (c->dev != NONE) {
+		out->dev_len = s->devs[c->dev].id_len;
+		memcpy(out->dev, s->devs[c->dev].id, out->dev_len);
+	}
+	if (c->peer != NONE)
+		out->peer = s->conns[c->peer].id;
+	return 0;
+}

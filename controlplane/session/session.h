@@ -75,6 +75,9 @@ void fxr_sess_restore_done(struct fxr_sess *s);
 /* Looks a connection up: its state, or -ENOENT. */
 int fxr_sess_conn_state(const struct fxr_sess *s, uint64_t conn);
 
+/* Fills *out with what the machine knows of a connection. Returns 0 or -ENOENT. */
+int fxr_sess_conn_info(const struct fxr_sess *s, uint64_t conn, struct fxr_sess_conn_info *out);
+
 /* Number of logged-in connections of a device (0 when not logged in). */
 unsigned fxr_sess_dev_conns(const struct fxr_sess *s, const uint8_t *id, uint8_t id_len);
 

@@ -148,6 +148,17 @@ static enum fxr_chan_bad check_dev(const uint8_t *dev, uint8_t len, bool may_be_
 
 /* ---- decode ---- */
 
+static enum fxr_chan_bad decode_note(const uint8_t *p, struct fxr_chan_note *n)
+{
+	if (fxr_get_le16(p + 2))
+		return FXR_CHAN_BAD_RESERVED;
+	n->state = p[0];
+	n->flags = p[1];
+	n->call_id = fxr_get_le32(p + 4);
+	n->req_id = fxr_get_le32(p + 8);
+	return FXR_CHAN_BAD_NONE;
+}
+
 static enum fxr_chan_bad decode_addr(const uint8_t *p, struct fxr_chan_addr *a)
 {
 	if (p[1] != 0 || fxr_get_le16(p + 6) != 0)
@@ -179,7 +190,10 @@ static enum fxr_chan_bad decode_payload(const uint8_t *p, uint32_t len, struct f
 							      : FXR_CHAN_BAD_VALUE;
 	case FXR_CHAN_T_KEEPALIVE_EXPIRED:
 	case FXR_CHAN_T_UNPAIR:
+	case FXR_CHAN_T_END_RELAYED:
 		return FXR_CHAN_BAD_NONE;
+	case FXR_CHAN_T_NOTE:
+		return decode_note(p, &m->u.note);
 	case FXR_CHAN_T_COUNTERS:
 		if (fxr_get_le16(p + 2))
 			return FXR_CHAN_BAD_RESERVED;
@@ -201,6 +215,15 @@ static enum fxr_chan_bad decode_payload(const uint8_t *p, uint32_t len, struct f
 		why = decode_addr(p + 16, &m->u.dump.addr);
 		if (why != FXR_CHAN_BAD_NONE)
 			return why;
+		why = decode_note(p + 16 + FXR_CHAN_ADDR_LEN, &m->u.dump.note);
+		if (why != FXR_CHAN_BAD_NONE)
+			return why;
+		m->u.dump.sent_end = p[16 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN];
+		if (p[16 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 1] ||
+		    fxr_get_le16(p + 16 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 2))
+			return FXR_CHAN_BAD_RESERVED;
+		if (m->u.dump.sent_end > 1)
+			return FXR_CHAN_BAD_VALUE;
 		m->u.dump.dev = p + FXR_CHAN_DUMP_FIXED;
 		if (FXR_CHAN_DUMP_FIXED + m->u.dump.dev_len != len)
 			return FXR_CHAN_BAD_DEVID;
@@ -324,7 +347,7 @@ static long payload_len(const struct fxr_chan_msg *m)
 		len = 8 + 8 * (long)m->u.counters.n;
 		break;
 	case FXR_CHAN_T_DUMP_ENTRY:
-		if (!conn_state_known(m->u.dump.state) ||
+		if (!conn_state_known(m->u.dump.state) || m->u.dump.sent_end > 1 ||
 		    check_dev(m->u.dump.dev, m->u.dump.dev_len, true) != FXR_CHAN_BAD_NONE ||
 		    check_addr(&m->u.dump.addr) != FXR_CHAN_BAD_NONE)
 			return -EINVAL;
@@ -358,6 +381,15 @@ int fxr_chan_msg_len(const struct fxr_chan_msg *m)
 {
 	long len = payload_len(m);
 	return len < 0 ? (int)len : (int)(FXR_CHAN_HDR_LEN + len);
+}
+
+static void encode_note(uint8_t *p, const struct fxr_chan_note *n)
+{
+	p[0] = n->state;
+	p[1] = n->flags;
+	fxr_put_le16(p + 2, 0);
+	fxr_put_le32(p + 4, n->call_id);
+	fxr_put_le32(p + 8, n->req_id);
 }
 
 static void encode_addr(uint8_t *p, const struct fxr_chan_addr *a)
@@ -399,6 +431,10 @@ int fxr_chan_msg_encode(const struct fxr_chan_msg *m, uint8_t *buf, size_t cap)
 		break;
 	case FXR_CHAN_T_KEEPALIVE_EXPIRED:
 	case FXR_CHAN_T_UNPAIR:
+	case FXR_CHAN_T_END_RELAYED:
+		break;
+	case FXR_CHAN_T_NOTE:
+		encode_note(p, &m->u.note);
 		break;
 	case FXR_CHAN_T_COUNTERS:
 		fxr_put_le16(p, m->u.counters.n);
@@ -415,6 +451,10 @@ int fxr_chan_msg_encode(const struct fxr_chan_msg *m, uint8_t *buf, size_t cap)
 		fxr_put_le16(p + 12, m->u.dump.idle_s);
 		fxr_put_le16(p + 14, 0);
 		encode_addr(p + 16, &m->u.dump.addr);
+		encode_note(p + 16 + FXR_CHAN_ADDR_LEN, &m->u.dump.note);
+		p[16 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN] = m->u.dump.sent_end;
+		p[16 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 1] = 0;
+		fxr_put_le16(p + 16 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 2, 0);
 		if (m->u.dump.dev_len)
 			memcpy(p + FXR_CHAN_DUMP_FIXED, m->u.dump.dev, m->u.dump.dev_len);
 		break;

@@ -92,6 +92,13 @@ static void sample(uint8_t type, int variant, struct fxr_chan_msg *m)
 		break;
 	case FXR_CHAN_T_KEEPALIVE_EXPIRED:
 	case FXR_CHAN_T_UNPAIR:
+	case FXR_CHAN_T_END_RELAYED:
+		break;
+	case FXR_CHAN_T_NOTE:
+		m->u.note.state = variant ? 0xff : 4;
+		m->u.note.flags = variant ? 0x81 : 1;
+		m->u.note.call_id = variant ? UINT32_MAX : 7;
+		m->u.note.req_id = variant ? 0x01020304 : 0;
 		break;
 	case FXR_CHAN_T_COUNTERS:
 		m->connid = FXR_CONNID_NONE;
@@ -107,6 +114,11 @@ static void sample(uint8_t type, int variant, struct fxr_chan_msg *m)
 		m->u.dump.keepalive_s = 30;
 		m->u.dump.idle_s = 90;
 		m->u.dump.addr = variant ? addr6(1, 4747) : addr4(65535, 4747);
+		m->u.dump.sent_end = variant ? 1 : 0;
+		m->u.dump.note.state = variant ? 4 : 0;
+		m->u.dump.note.flags = variant ? 1 : 0;
+		m->u.dump.note.call_id = variant ? 0xa1b2c3d4 : 0;
+		m->u.dump.note.req_id = variant ? 0x11223344 : 0;
 		break;
 	case FXR_CHAN_T_DUMP_END:
 		m->connid = FXR_CONNID_NONE;
@@ -185,6 +197,17 @@ static void assert_msg_equal(const struct fxr_chan_msg *got, const struct fxr_ch
 		if (want->u.dump.dev_len)
 			assert_memory_equal(got->u.dump.dev, want->u.dump.dev, want->u.dump.dev_len);
 		assert_addr_equal(&got->u.dump.addr, &want->u.dump.addr);
+		assert_int_equal(got->u.dump.sent_end, want->u.dump.sent_end);
+		assert_int_equal(got->u.dump.note.state, want->u.dump.note.state);
+		assert_int_equal(got->u.dump.note.flags, want->u.dump.note.flags);
+		assert_int_equal(got->u.dump.note.call_id, want->u.dump.note.call_id);
+		assert_int_equal(got->u.dump.note.req_id, want->u.dump.note.req_id);
+		break;
+	case FXR_CHAN_T_NOTE:
+		assert_int_equal(got->u.note.state, want->u.note.state);
+		assert_int_equal(got->u.note.flags, want->u.note.flags);
+		assert_int_equal(got->u.note.call_id, want->u.note.call_id);
+		assert_int_equal(got->u.note.req_id, want->u.note.req_id);
 		break;
 	case FXR_CHAN_T_DUMP_END:
 		assert_int_equal(got->u.dump_end.dump_id, want->u.dump_end.dump_id);
@@ -355,6 +378,15 @@ static const struct mutation kMutations[] = {
 	{ "dump dev forbidden byte", FXR_CHAN_T_DUMP_ENTRY, 1, P(FXR_CHAN_DUMP_FIXED + 2), ' ',
 	  0, FXR_CHAN_BAD_DEVID },
 	{ "dump reserved", FXR_CHAN_T_DUMP_ENTRY, 0, P(15), 1, 0, FXR_CHAN_BAD_RESERVED },
+	{ "dump note reserved", FXR_CHAN_T_DUMP_ENTRY, 1, P(40 + 2), 1, 0,
+	  FXR_CHAN_BAD_RESERVED },
+	{ "dump sent_end 2", FXR_CHAN_T_DUMP_ENTRY, 1, P(52), 2, 0, FXR_CHAN_BAD_VALUE },
+	{ "dump reserved after sent_end", FXR_CHAN_T_DUMP_ENTRY, 0, P(55), 1, 0,
+	  FXR_CHAN_BAD_RESERVED },
+	{ "note reserved", FXR_CHAN_T_NOTE, 0, P(3), 1, 0, FXR_CHAN_BAD_RESERVED },
+	{ "note short", FXR_CHAN_T_NOTE, 0, SIZE_MAX, 0, -1, FXR_CHAN_BAD_LENGTH },
+	{ "payload on END_RELAYED", FXR_CHAN_T_END_RELAYED, 0, SIZE_MAX, 0, 2,
+	  FXR_CHAN_BAD_LENGTH },
 	{ "login dev_len short", FXR_CHAN_T_LOGIN, 0, P(4), DEV_LEN - 1, 0,
 	  FXR_CHAN_BAD_DEVID },
 	{ "login dev forbidden byte", FXR_CHAN_T_LOGIN, 0, P(5), '/', 0, FXR_CHAN_BAD_DEVID },
@@ -443,6 +475,9 @@ static void test_encoder_refuses(void **state)
 	assert_int_equal(fxr_chan_msg_len(&m), -EINVAL);
 	sample(FXR_CHAN_T_DUMP_ENTRY, 0, &m);
 	m.u.dump.state = 0;
+	assert_int_equal(fxr_chan_msg_len(&m), -EINVAL);
+	sample(FXR_CHAN_T_DUMP_ENTRY, 1, &m);
+	m.u.dump.sent_end = 2;
 	assert_int_equal(fxr_chan_msg_len(&m), -EINVAL);
 	sample(FXR_CHAN_T_CONN_NEW, 0, &m);
 	m.u.conn_new.family = 0;

@@ -578,6 +578,39 @@ static void test_list(void **state)
 	assert_null(strstr(list_seen, "c:"));
 }
 
+/* fxr_sess_conn_info: what the ops API shows for a connection. */
+static void test_conn_info(void **state)
+{
+	(void)state;
+	sess_up(8, 16);
+	struct fxr_sess_conn_info ci;
+	assert_int_equal(fxr_sess_conn_new(&sess, 1, 0), 0);
+	assert_int_equal(fxr_sess_conn_info(&sess, 1, &ci), 0);
+	assert_int_equal(ci.state, FXR_CONN_NEW);
+	assert_int_equal(ci.dev_len, 0);
+	assert_int_equal(ci.peer, 0);
+	assert_int_equal(fxr_sess_auth_begin(&sess, 1), 0);
+	assert_int_equal(fxr_sess_login(&sess, 1, S("a"), 1, 0), 0);
+	assert_int_equal(fxr_sess_conn_new(&sess, 2, 0), 0);
+	assert_int_equal(fxr_sess_auth_begin(&sess, 2), 0);
+	assert_int_equal(fxr_sess_login(&sess, 2, S("b"), 1, 0), 0);
+	struct fxr_msg call = M_CONNECT(9, "b");
+	assert_int_equal(fxr_sess_frame(&sess, 1, &call, 0), 0);
+	assert_int_equal(fxr_sess_conn_info(&sess, 1, &ci), 0);
+	assert_int_equal(ci.state, FXR_CONN_PENDING);
+	assert_int_equal(ci.caller, 1);
+	assert_int_equal(ci.peer, 2);
+	assert_int_equal(ci.dev_len, 1);
+	assert_memory_equal(ci.dev, "a", 1);
+	assert_int_equal(fxr_sess_conn_info(&sess, 2, &ci), 0);
+	assert_int_equal(ci.caller, 0);
+	assert_int_equal(ci.peer, 1);
+	assert_int_equal(ci.dev_len, 1);
+	assert_memory_equal(ci.dev, "b", 1);
+	assert_int_equal(fxr_sess_conn_info(&sess, 3, &ci), -ENOENT);
+	fxr_sess_fini(&sess);
+}
+
 static void test_list_busy_and_large(void **state)
 {
 	(void)state;
@@ -748,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_list_busy_and_large),
+		cmocka_unit_test(test_conn_info),
 		cmocka_unit_test(test_memory_per_connection),
 		cmocka_unit_test(test_restart_mid_call),
 		cmocka_unit_test(test_restart_keeps_end_and_alone),

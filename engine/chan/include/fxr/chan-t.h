@@ -22,7 +22,8 @@
 
 #include "fxr/frame-t.h"
 
-#define FXR_CHAN_ABI_VERSION 1u
+/* v2: NOTE and END_RELAYED; DUMP_ENTRY carries the note and sent_end. */
+#define FXR_CHAN_ABI_VERSION 2u
 
 #define FXR_CHAN_HDR_LEN 16u
 
@@ -38,7 +39,12 @@
  *   u8 family (4 or 6), u8 reserved 0, u16 remote port, u16 local port, u16 reserved 0,
  *   u8 addr[16] (IPv4: the first 4 bytes, network order, the rest 0). */
 #define FXR_CHAN_ADDR_LEN      24u
-#define FXR_CHAN_DUMP_FIXED    (8u + 1 + 1 + 2 + 2 + 2 + FXR_CHAN_ADDR_LEN)
+/* Note block (12 bytes) in NOTE and DUMP_ENTRY: the control plane's opaque record of a
+ * connection, which the dataplane stores per connection and gives back after a control-plane
+ * restart (fxr_sess_note of controlplane/session): u8 state, u8 flags, u16 reserved 0,
+ * u32 call_id, u32 req_id. */
+#define FXR_CHAN_NOTE_LEN      12u
+#define FXR_CHAN_DUMP_FIXED    (8u + 1 + 1 + 2 + 2 + 2 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 4)
 #define FXR_CHAN_LOGIN_FIXED   5u
 
 enum fxr_chan_dir {
@@ -61,9 +67,15 @@ enum fxr_chan_dir {
  *   COUNTERS           u16 n, u16 0, u32 seq, n x u64 (the dataplane's counter list)
  *   DUMP_ENTRY         one connection, in answer to DUMP_REQUEST: u64 peer connid (0: not
  *                      paired), u8 state (FXR_CHAN_STATE_*), u8 dev_len, u16 keepalive s,
- *                      u16 idle s, u16 0, address block, device id (dev_len bytes, 0..64)
+ *                      u16 idle s, u16 0, address block, note block (the last NOTE, zero
+ *                      when none), u8 sent_end (0/1: the connection has sent an END that
+ *                      was relayed since its last PAIR), u8 0, u16 0, device id (dev_len
+ *                      bytes, 0..64)
  *   DUMP_END           u32 dump id, u32 number of DUMP_ENTRY messages sent (all lanes'
  *                      DUMP_END together end the dump)
+ *   END_RELAYED        the dataplane relayed an END frame from this (PAIRED) connection to
+ *                      its peer; it also sets the connection's sent_end (cleared by PAIR
+ *                      and UNPAIR)
  * control -> dataplane
  *   SEND_FRAME         frame bytes to write on the connection, as they are
  *   LOGIN              the connection is logged in: u16 keepalive s, u16 idle s, u8 len,
@@ -73,7 +85,9 @@ enum fxr_chan_dir {
  *   CLOSE              close the connection: u16 code (the FXR/1 code for logs), u16 0
  *   DUMP_REQUEST       u32 dump id: send one DUMP_ENTRY per connection, then DUMP_END
  *   TRUNK_OPEN         u32 request id, address block (remote = the peer relay); the
- *                      dataplane answers with CONN_NEW on the new connection */
+ *                      dataplane answers with CONN_NEW on the new connection
+ *   NOTE               note block: store it with the connection (replacing the last one)
+ *                      and return it in DUMP_ENTRY; the dataplane does not interpret it */
 #define FXR_CHAN_TYPE_LIST(X)                                                          \
 	X(CONN_NEW, 0x01, FXR_CHAN_D2C, FXR_CHAN_CID, FXR_CHAN_ADDR_LEN, FXR_CHAN_ADDR_LEN) \
 	X(FRAME, 0x02, FXR_CHAN_D2C, FXR_CHAN_CID, FXR_FRAME_HDR_LEN,                  \
@@ -84,6 +98,7 @@ enum fxr_chan_dir {
 	X(DUMP_ENTRY, 0x06, FXR_CHAN_D2C, FXR_CHAN_CID, FXR_CHAN_DUMP_FIXED,           \
 	  FXR_CHAN_DUMP_FIXED + 64)                                                    \
 	X(DUMP_END, 0x07, FXR_CHAN_D2C, FXR_CHAN_NOCID, 8, 8)                          \
+	X(END_RELAYED, 0x08, FXR_CHAN_D2C, FXR_CHAN_CID, 0, 0)                         \
 	X(SEND_FRAME, 0x81, FXR_CHAN_C2D, FXR_CHAN_CID, FXR_FRAME_HDR_LEN,             \
 	  FXR_CHAN_FRAME_C2D_MAX)                                                      \
 	X(LOGIN, 0x82, FXR_CHAN_C2D, FXR_CHAN_CID, FXR_CHAN_LOGIN_FIXED + 1,           \
@@ -93,7 +108,8 @@ enum fxr_chan_dir {
 	X(CLOSE, 0x85, FXR_CHAN_C2D, FXR_CHAN_CID, 4, 4)                               \
 	X(DUMP_REQUEST, 0x86, FXR_CHAN_C2D, FXR_CHAN_NOCID, 4, 4)                      \
 	X(TRUNK_OPEN, 0x87, FXR_CHAN_C2D, FXR_CHAN_NOCID, 4 + FXR_CHAN_ADDR_LEN,       \
-	  4 + FXR_CHAN_ADDR_LEN)
+	  4 + FXR_CHAN_ADDR_LEN)                                                       \
+	X(NOTE, 0x88, FXR_CHAN_C2D, FXR_CHAN_CID, FXR_CHAN_NOTE_LEN, FXR_CHAN_NOTE_LEN)
 
 enum fxr_chan_type {
 #define FXR_CHAN_TYPE_ENUM(name, value, dir, cid, lo, hi) FXR_CHAN_T_##name = value,
@@ -163,6 +179,14 @@ struct fxr_chan_addr {
 	uint16_t local_port;
 };
 
+/* The control plane's note on a connection (NOTE, DUMP_ENTRY); opaque to the dataplane. */
+struct fxr_chan_note {
+	uint8_t state;
+	uint8_t flags;
+	uint32_t call_id;
+	uint32_t req_id;
+};
+
 /* A message, decoded or to be encoded. Byte fields are views into the caller's buffer
  * (decode) or the caller's data (encode); nothing is NUL-terminated. Which union member is
  * used follows from type:
@@ -171,7 +195,8 @@ struct fxr_chan_addr {
  *   dump       DUMP_ENTRY             dump_end   DUMP_END
  *   login      LOGIN                  pair       PAIR
  *   close      CLOSE                  dump_req   DUMP_REQUEST
- *   trunk      TRUNK_OPEN             (none)     KEEPALIVE_EXPIRED, UNPAIR */
+ *   trunk      TRUNK_OPEN             note       NOTE
+ *   (none)     KEEPALIVE_EXPIRED, UNPAIR, END_RELAYED */
 struct fxr_chan_msg {
 	uint8_t type;
 	uint8_t lcore;
@@ -199,8 +224,10 @@ struct fxr_chan_msg {
 			uint8_t dev_len;
 			uint16_t keepalive_s;
 			uint16_t idle_s;
+			uint8_t sent_end; /* 0 or 1 */
 			const uint8_t *dev;
 			struct fxr_chan_addr addr;
+			struct fxr_chan_note note;
 		} dump;
 		struct {
 			uint32_t dump_id;
@@ -225,6 +252,7 @@ struct fxr_chan_msg {
 			uint32_t req_id;
 			struct fxr_chan_addr addr;
 		} trunk;
+		struct fxr_chan_note note;
 	} u;
 };
 
