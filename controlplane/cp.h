@@ -1,6 +1,13 @@
-/* cp.h: fxr-controlplane's process state, shared by its event loop (cp_main.c) and its ops
- * API (cp_ops.c). Private to the executable; single-threaded: everything runs on the one
- * epoll loop. */
+/* cp.h: fxr-controlplane's process state and the functions its files share. Private to the
+ * executable; single-threaded: everything runs on the one epoll loop.
+ *   cp_main.c    tables, timer, the epoll loop, main
+ *   cp_chan.c    the dataplane side: attach, dump and restore, events in
+ *   cp_send.c    messages to the dataplane, backlogs, the session machine's actions
+ *   cp_login.c   SCRAM logins, the registry as policy, throttles
+ *   cp_conns.c   the connection side table
+ *   cp_config.c  configuration
+ *   cp_ops.c     the ops API
+ *   cp_log.c     logging, the clock, address formatting */
 #ifndef FXR_CP_H
 #define FXR_CP_H
 
@@ -10,12 +17,20 @@
 
 #include "backlog.h"
 #include "fxr/chan-t.h"
+#include "fxr/frame-t.h"
 #include "fxr/scram-t.h"
 #include "idmap-t.h"
 #include "opsreq.h"
 #include "registry.h"
 #include "session-t.h"
 #include "throttle-t.h"
+
+#define CP_TICK_MS       100u  /* session deadlines resolution */
+#define CP_ATTACH_MIN_MS 100u  /* attach retry back-off */
+#define CP_ATTACH_MAX_MS 2000u
+#define CP_RECV_BURST    512u  /* messages per lane per loop turn */
+#define CP_BACKLOG_BYTES (256u << 20)
+#define CP_NONE          UINT32_MAX
 
 /* The control plane's own counters. X(name, help) */
 #define FXR_CP_COUNTER_LIST(X)                                                        \
@@ -134,10 +149,42 @@ int cp_ops_listen(struct cp *cp, char *err, size_t errlen);
 void cp_ops_event(struct cp *cp, void *tag, uint32_t events);
 void cp_ops_close_all(struct cp *cp);
 
-/* Used by the ops API. */
-struct cp_conn *cp_conn_get(struct cp *cp, uint64_t id);
-int cp_kick(struct cp *cp, const char *id, uint16_t code, const char *text);
-void cp_after_event(struct cp *cp);
 void cp_fmt_addr(const struct fxr_chan_addr *a, char *out, size_t cap);
+
+/* The connection side table (cp_conns.c). cp_conn_add returns NULL when full or present. */
+struct cp_conn *cp_conn_get(struct cp *cp, uint64_t id);
+struct cp_conn *cp_conn_add(struct cp *cp, uint64_t id, const struct fxr_chan_addr *addr,
+			    uint64_t since_ms);
+void cp_conn_forget(struct cp *cp, uint64_t id);
+void cp_scram_drop(struct cp_conn *c);
+
+/* Messages to the dataplane (cp_send.c). reserved: a CLOSE that may use the reserve. */
+void cp_chan_send(struct cp *cp, const struct fxr_chan_msg *m, bool reserved);
+void cp_send_close(struct cp *cp, uint64_t conn, uint16_t code);
+void cp_send_frame(struct cp *cp, uint64_t conn, const struct fxr_msg *f);
+void cp_auth_fail(struct cp *cp, uint64_t conn, uint16_t code, const char *text);
+void cp_on_action(void *ctx, const struct fxr_sess_act *a);
+void cp_after_event(struct cp *cp);
+unsigned cp_drain_backlogs(struct cp *cp);
+
+/* Logins (cp_login.c). */
+int cp_policy_known(void *ctx, const uint8_t *id, uint8_t len);
+void cp_on_auth_start(struct cp *cp, uint64_t conn, const struct fxr_msg *f, uint64_t now);
+void cp_on_auth_proof(struct cp *cp, uint64_t conn, const struct fxr_msg *f, uint64_t now);
+
+/* The dataplane side (cp_chan.c). */
+void cp_try_attach(struct cp *cp, uint64_t now);
+void cp_detach(struct cp *cp);
+unsigned cp_poll_channel(struct cp *cp);
+
+/* Tables (cp_main.c). */
+int cp_tables_init(struct cp *cp, char *err, size_t errlen);
+void cp_tables_fini(struct cp *cp);
+void cp_tables_reset(struct cp *cp);
+int cp_kick(struct cp *cp, const char *id, uint16_t code, const char *text);
+
+/* Configuration (cp_config.c). */
+void cp_cfg_defaults(struct cp_cfg *c);
+int cp_cfg_load(struct cp_cfg *c, const char *path, char *err, size_t errlen);
 
 #endif

@@ -2,7 +2,6 @@
  * JSON (opsreq.h). Each client has an input line buffer and an output buffer; the loop
  * never blocks on a client (a slow reader only grows its own output buffer, up to a cap). */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +18,7 @@
 #include "cp.h"
 #include "fxr/chan_shm.h"
 #include "fxr/code.h"
-#include "registry.h"
 #include "session.h"
-#include "throttle.h"
 
 #define OUT_MAX (64u << 20) /* a client that reads nothing is dropped past this */
 
