@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""bench/load/report.py: turns scripts/bench's raw runs into the results table and plots.
+
+usage: report.py DIR    (DIR holds raw.jsonl and meta.json from scripts/bench)
+
+Writes DIR/results.md (the "Relays side by side" table: medians over the alternating runs,
+and fxr / HAProxy ratios), DIR/*.dat and DIR/*.gp, and DIR/throughput.png, latency.png,
+sessions.png with gnuplot. A target with no run (fxr until its relay path exists) is shown
+as not measured, never as a number.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+TARGETS = ("direct", "fxr", "haproxy")
+STREAMS = (
+    ("stream1_one", "1 stream, one way"),
+    ("stream64_one", "64 streams, one way"),
+    ("stream1_both", "1 stream, both ways"),
+    ("stream64_both", "64 streams, both ways"),
+)
+LATENCY = (("latency_light", "light"), ("latency_half", "half"))
+PCTS = (("p50_ns", "p50"), ("p99_ns", "p99"), ("p999_ns", "p99.9"))
+
+
+def load(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    return rows
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def per_run(rows, target, figure, fn):
+    """{run: value} for the runs of target/figure whose client did not fail."""
+    out = {}
+    for r in rows:
+        if r["target"] == target and r["figure"] == figure and not r["client"].get("failed"):
+            v = fn(r)
+            if v is not None:
+                out[r["run"]] = v
+    return out
+
+
+def fmt(v, unit="", nd=2):
+    if v is None:
+        return "—"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}{unit}"
+    return f"{v:.{nd}f}{unit}"
+
+
+def main():
+    d = sys.argv[1]
+    rows = [r for r in load(os.path.join(d, "raw.jsonl")) if r["run"] > 0]
+    with open(os.path.join(d, "meta.json")) as f:
+        meta = json.load(f)
+    tck = float(meta["clk_tck"])
+    fxr_absent = meta["fxr"] != "measured"
+    measured = [t for t in TARGETS if any(r["target"] == t for r in rows)]
+
+    def cell(target, vals, unit="", nd=2):
+        if target == "fxr" and fxr_absent:
+            return "not measured"
+        return fmt(median(list(vals.values())), unit, nd)
+
+    def ratio(vals):
+        if fxr_absent:
+            return "—"
+        f, h = median(list(vals["fxr"].values())), median(list(vals["haproxy"].values()))
+        return f"{f / h:.2f}" if f is not None and h else "—"
+
+    lines = []
+    table = []   # (figure, counts, {target: values})
+    plot_stream = []
+    for fig, label in STREAMS:
+        vals = {t: per_run(rows, t, fig, lambda r: r["client"]["gbps"]) for t in TARGETS}
+        table.append((f"relayed payload, {label} (Gbit/s)", "[1]", vals, 2))
+        plot_stream.append((label, vals))
+    vals = {t: per_run(rows, t, "sessions", lambda r: r["client"]["sessions_per_s"]) for t in TARGETS}
+    table.append(("new relayed sessions per second", "[2]", vals, 0))
+    sess_vals = vals
+
+    # added latency: relay minus direct within the same run, then the median over runs
+    lat_added = {}
+    through_abs = {}
+    for fig, load_name in LATENCY:
+        for key, pname in PCTS:
+            direct = per_run(rows, "direct", fig, lambda r, k=key: r["client"][k])
+            vals = {}
+            for t in TARGETS:
+                through = per_run(rows, t, fig, lambda r, k=key: r["client"][k])
+                vals[t] = {run: (v - direct[run]) / 1000.0 for run, v in through.items()
+                           if run in direct} if t != "direct" else \
+                    {run: v / 1000.0 for run, v in direct.items()}
+            table.append((f"round-trip latency {pname}, {load_name} load (µs)",
+                          "[3]", vals, 1))
+            through_abs[(fig, key)] = True
+            lat_added[(load_name, pname)] = vals
+
+    for fig, label in STREAMS:
+        vals = {}
+        for t in TARGETS:
+            vals[t] = {} if t == "direct" else per_run(
+                rows, t, fig,
+                lambda r: (r["relay_cpu_ticks"] / tck)
+                / ((r["client"]["tx_all_bytes"] + r["client"]["rx_all_bytes"]) / 1e9)
+                if r["client"]["tx_all_bytes"] + r["client"]["rx_all_bytes"] > 0 else None)
+        table.append((f"relay CPU per GB relayed, {label} (CPU s/GB)", "[4]", vals, 2))
+    vals = {t: ({} if t == "direct" else per_run(
+        rows, t, "hold",
+        lambda r: (r["rss_after_kb"] - r["rss_before_kb"]) * 1024.0 / r["held"])) for t in TARGETS}
+    table.append((f"memory per idle connection held open, {meta['hold']} connections (bytes)",
+                  "[5]", vals, 0))
+
+    lines.append("| figure | see | direct (no relay) | fxr | HAProxy 2.6 | fxr / HAProxy |")
+    lines.append("| --- | --- | --- | --- | --- | --- |")
+    def lat_cell(target, fig, key, added):
+        c = cell(target, added, "", 1)
+        if target == "fxr" and fxr_absent:
+            return c
+        through = per_run(rows, target, fig, lambda r: r["client"][key] / 1000.0)
+        return f"{c} ({fmt(median(list(through.values())), '', 1)})" if through else c
+
+    for name, counts, vals, nd in table:
+        if counts == "[3]":
+            fig = "latency_light" if "light" in name else "latency_half"
+            key = {"p50": "p50_ns", "p99": "p99_ns", "p99.9": "p999_ns"}[name.split()[2].rstrip(",")]
+            cells = [cell("direct", vals["direct"], "", 1), lat_cell("fxr", fig, key, vals["fxr"]),
+                     lat_cell("haproxy", fig, key, vals["haproxy"])]
+        else:
+            cells = [cell(t, vals[t], "", nd) for t in TARGETS]
+        lines.append(f"| {name} | {counts} | " + " | ".join(cells) + f" | {ratio(vals)} |")
+
+    head = [
+        "## Relays side by side",
+        "",
+        f"Command: `{meta['command']}`" + (" (smoke run: short windows, few runs)" if meta["quick"] else ""),
+        f"Machine: {meta['cpu']}, {meta['cores']} cores, kernel {meta['kernel']}; relay on core "
+        f"{meta['relay_cpu']}, clients and servers on core {meta['client_cpu']}; load average before "
+        f"the run {meta['load_before']}; {meta['date']}.",
+        f"Versions: {meta['haproxy']} (mode tcp, splice-request/response, nbthread 1; "
+        f"{meta['haproxy_splice_pipes']} splice pipes allocated in the last run); fxr-load from this tree.",
+        f"Medians of {meta['runs']} alternating runs (direct, fxr, HAProxy, direct, …), "
+        f"{meta['window_s']} s windows after {meta['warmup_s']} s warm-up. Saturation (closed-loop "
+        f"ping-pong, 64 connections, through HAProxy): {meta['saturation_rate']:.0f} pings/s; the half-load "
+        f"latency rows offer {meta['half_rate']} pings/s to every target.",
+        "",
+    ]
+    if fxr_absent:
+        head.append(meta["fxr"])
+        head.append("")
+    notes = [
+        "",
+        "What each figure counts:",
+        "",
+        f"1. Payload bytes the client wrote (both ways: plus the bytes it read back from the echo "
+        f"server) during the {meta['window_s']} s window, ×8 / window. Both-ways figures are the sum of "
+        "the two directions.",
+        "2. 32 parallel slots, each looping connect → 1 KB to an echo server → 1 KB back → close; "
+        "sessions finished in the window / window.",
+        f"3. 64-byte ping-pong against a pong server, open loop: light = {meta['light_rate']} pings/s "
+        f"on 1 connection, half = {meta['half_rate']} pings/s over 64 connections; each RTT counted from "
+        "the ping's scheduled send time (queueing included), p50/p99/p99.9 from a log-linear histogram "
+        "(bucket width < 0.8 %, upper edge reported). Direct: the absolute RTT; relays: through-relay "
+        "minus direct in the same run (median over runs), with the absolute median in brackets.",
+        "4. HAProxy: user + system CPU time of its process (/proc/PID/stat utime + stime, 1/"
+        f"{int(meta['clk_tck'])} s ticks) over the whole client run (connect, warm-up, window) / payload "
+        "bytes through it in that run (client-side totals; both ways count each direction). Softirq "
+        "work done on the relay core on behalf of other tasks is not charged to it.",
+        f"5. HAProxy: VmRSS of a freshly started process with {meta['hold']} idle client connections "
+        "relayed to the hold server, minus its VmRSS before, / connections. User space only: kernel "
+        "socket memory is not in RSS. fxr later: per logged-in connection.",
+        "",
+        "Sessions differ by relay: through HAProxy a session is a TCP connect → 1 KB each way → close; "
+        "through fxr it will be CONNECT → CONNECTED → 1 KB each way → END/RELEASE on connections that "
+        "are already logged in. A fax carrier's load looks like the first: each call is a short-lived "
+        "connection set up, a little data, torn down, and the set-up cost dominates.",
+    ]
+    with open(os.path.join(d, "results.md"), "w") as f:
+        f.write("\n".join(head + lines + notes) + "\n")
+
+    # ---- plots ----
+    cols = [t for t in ("direct", "haproxy", "fxr") if t in measured]
+    titles = {"direct": "direct (no relay)", "haproxy": "HAProxy 2.6", "fxr": "fxr"}
+
+    def med(vals, t):
+        m = median(list(vals[t].values()))
+        return m if m is not None else 0.0
+
+    def plot(name, ylabel, title, labels, series, cols_used):
+        dat = os.path.join(d, name + ".dat")
+        with open(dat, "w") as f:
+            f.write("# label " + " ".join(cols_used) + "\n")
+            for label, vals in zip(labels, series):
+                f.write('"' + label + '" ' + " ".join(f"{med(vals, t):.4f}" for t in cols_used) + "\n")
+        low = min([med(v, t) for v in series for t in cols_used] + [0.0])
+        gp = os.path.join(d, name + ".gp")
+        with open(gp, "w") as f:
+            f.write(f"""set terminal pngcairo size 900,480 noenhanced
+set output '{os.path.join(d, name + ".png")}'
+set title '{title}'
+set ylabel '{ylabel}'
+set style data histogram
+set style histogram cluster gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set key below
+set yrange [{"0" if low >= 0 else "*"}:*]
+set xzeroaxis
+set grid ytics
+set xtics rotate by -15
+""")
+            f.write("plot " + ", ".join(
+                f"'{dat}' using {i + 2}:xtic(1) title '{titles[t]}'" for i, t in enumerate(cols_used))
+                + "\n")
+        r = subprocess.run(["gnuplot", gp], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.stderr.write(r.stderr)
+            raise SystemExit(f"gnuplot failed on {gp}")
+
+    plot("throughput", "Gbit/s", "relayed payload (median)", [l for l, _ in plot_stream],
+         [v for _, v in plot_stream], cols)
+    plot("sessions", "sessions/s", "new relayed sessions per second (median)", ["sessions"],
+         [sess_vals], cols)
+    relays = [t for t in cols if t != "direct"]
+    if relays:
+        labels, series = [], []
+        for (load_name, pname), vals in lat_added.items():
+            labels.append(f"{pname} {load_name}")
+            series.append(vals)
+        plot("latency", "µs added", "round-trip latency added by the relay (median)", labels, series, relays)
+
+
+if __name__ == "__main__":
+    main()
