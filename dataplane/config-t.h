@@ -9,6 +9,7 @@
 #define FXR_DP_CHANNEL_DEFAULT    "fxr"
 #define FXR_DP_CHANNEL_MAX        63
 #define FXR_DP_TX_FLUSH_US_DEFAULT 100
+#define FXR_DP_TIME_WAIT_MS_DEFAULT 1000
 
 enum fxr_fault_dir {
 	FXR_FAULT_RX = 0,
@@ -34,9 +35,10 @@ struct fxr_dp_config {
 	uint32_t netmask;       /* network byte order */
 	uint8_t plen;
 	uint32_t gw;            /* default gateway, network byte order; 0: none */
-	uint16_t tcp_port;      /* FXR/1 relay port (TCP not built in yet) */
-	uint16_t echo_port;     /* --service echo=PORT; 0: off (TCP not built in yet) */
-	uint16_t discard_port;  /* --service discard=PORT; 0: off (TCP not built in yet) */
+	uint16_t tcp_port;      /* FXR/1 relay port (no relay application yet) */
+	uint16_t echo_port;     /* --service echo=PORT; 0: off */
+	uint16_t discard_port;  /* --service discard=PORT; 0: off */
+	uint32_t time_wait_ms;  /* --time-wait-ms: TCP TIME-WAIT length */
 	char channel[FXR_DP_CHANNEL_MAX + 1];
 	bool busy_poll;
 	uint32_t tx_flush_us;   /* TX buffer deadline */

@@ -7,6 +7,7 @@
 #include "counters.h"
 #include "icmp.h"
 #include "ipv4.h"
+#include "tcp.h"
 
 void fxr_ipv4_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 {
@@ -74,9 +75,12 @@ void fxr_ipv4_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 		fxr_icmp_input(lc, m, broadcast);
 		return;
 	case IPPROTO_TCP:
-		/* the userspace TCP stack (dataplane/tcp/) takes these once it is built in */
-		FXR_CTR_INC(lc, ipv4_drop_tcp_absent);
-		goto drop;
+		if (broadcast) {
+			FXR_CTR_INC(lc, tcp_drop_broadcast);
+			goto drop;
+		}
+		fxr_tcp_input(lc, m);
+		return;
 	default:
 		FXR_CTR_INC(lc, ipv4_drop_proto);
 		goto drop;
@@ -99,9 +103,10 @@ void fxr_ipv4_output(struct fxr_lcore *lc, struct rte_mbuf *m)
 		nexthop = lc->gw;
 	}
 	ip->hdr_checksum = 0;
-	m->ol_flags = 0;
+	/* keep a TCP checksum offload request (tcp_output.c), drop any RX flags */
+	m->ol_flags &= RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IPV4;
 	if (lc->tx_ip_cksum_offload)
-		m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 	else
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	FXR_CTR_INC(lc, ipv4_tx);

@@ -12,7 +12,7 @@ struct rte_mbuf;
 /* TTL of every datagram we originate (RFC 1122 §3.2.1.7: fixed, non-zero). */
 #define FXR_IPV4_TTL 64
 
-/* Validates an IPv4 packet (m->l2_len set) and delivers it to ICMP (or, later, TCP);
+/* Validates an IPv4 packet (m->l2_len set) and delivers it to ICMP or TCP (unicast only);
  * consumes m. Drops, each counted: truncated, bad version or header length, options, bad
  * header checksum, fragments (no reassembly), not for our address, unhandled protocol.
  * Received TTL is not checked: a host must accept any TTL (RFC 1122 §3.2.1.7). Trims

@@ -17,6 +17,7 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+struct fxr_tcp_stack;
 
 #define FXR_RX_BURST 32
 #define FXR_TX_BUF   64
@@ -41,6 +42,7 @@ struct fxr_lcore {
 	struct rte_mempool *mp;
 	struct fxr_fault *fault_rx; /* NULL: no rx faults */
 	struct fxr_fault *fault_tx; /* NULL: no tx faults */
+	struct fxr_tcp_stack *tcp;  /* the userspace TCP stack (tcp/tcp.h); NULL: none */
 
 	/* line: identity, read per packet */
 	uint32_t ip;                /* network byte order */

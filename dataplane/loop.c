@@ -13,6 +13,7 @@
 #include "eth.h"
 #include "fault.h"
 #include "loop.h"
+#include "tcp.h"
 
 /* Slow timers (ARP expiry and retries) run this often. */
 #define TIMER_PERIOD_US 10000
@@ -127,6 +128,8 @@ int fxr_loop_run(void *arg)
 		uint16_t n;
 
 		lc->now_tsc = rte_rdtsc();
+		if (lc->tcp != NULL)
+			fxr_tcp_timers(lc);
 		n = rte_eth_rx_burst(lc->port_id, lc->queue_id, pkts, FXR_RX_BURST);
 		if (lc->fault_rx != NULL)
 			n = fxr_fault_apply_burst(lc->fault_rx, &lc->ctr, lc->mp, pkts, n,
@@ -137,6 +140,8 @@ int fxr_loop_run(void *arg)
 			FXR_CTR_ADD(lc, rx_packets, n);
 			FXR_CTR_INC(lc, rx_bursts);
 			fxr_eth_input_burst(lc, pkts, n);
+			if (lc->tcp != NULL)
+				fxr_tcp_flush(lc);
 			/* before TX, so that whoever sees our answer sees its counters too */
 			fxr_counters_publish(&lc->published, &lc->ctr);
 		} else {

@@ -21,6 +21,8 @@
 #include "loop.h"
 #include "opts.h"
 #include "port.h"
+#include "services.h"
+#include "tcp.h"
 
 static void on_signal(int sig)
 {
@@ -42,14 +44,9 @@ static void install_signals(void)
 /* Options that parse but have no code behind them yet say so once, at start. */
 static void report_unimplemented(const struct fxr_dp_config *cfg)
 {
-	if (cfg->echo_port != 0)
-		FXR_DP_LOG(WARNING, "--service echo=%u: not implemented yet (no TCP stack)",
-			cfg->echo_port);
-	if (cfg->discard_port != 0)
-		FXR_DP_LOG(WARNING, "--service discard=%u: not implemented yet (no TCP stack)",
-			cfg->discard_port);
 	if (cfg->tcp_port != FXR_DP_TCP_PORT_DEFAULT)
-		FXR_DP_LOG(WARNING, "--port %u: not implemented yet (no TCP stack)", cfg->tcp_port);
+		FXR_DP_LOG(WARNING, "--port %u: not implemented yet (no relay application)",
+			cfg->tcp_port);
 	if (strcmp(cfg->channel, FXR_DP_CHANNEL_DEFAULT) != 0)
 		FXR_DP_LOG(WARNING, "--channel %s: not implemented yet (no plane channel)",
 			cfg->channel);
@@ -73,6 +70,7 @@ int main(int argc, char **argv)
 	static struct fxr_dp_config cfg;
 	static struct fxr_lcore *lcores[RTE_MAX_LCORE];
 	struct fxr_port_info port;
+	struct fxr_tcp_cfg tcp_cfg;
 	char err[256];
 	char ip[INET_ADDRSTRLEN];
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -133,6 +131,15 @@ int main(int argc, char **argv)
 			rte_exit(EXIT_FAILURE, "no memory for lcore %u state\n", lcore_id);
 		fxr_lcore_init(lc, &cfg, lcore_id, port_id, queue++, port.mp, &port.mac,
 			port.tx_ip_cksum_offload);
+		fxr_tcp_cfg_default(&tcp_cfg);
+		tcp_cfg.time_wait_ms = cfg.time_wait_ms;
+		lc->now_tsc = rte_rdtsc();
+		rc = fxr_tcp_init(lc, &tcp_cfg, port.tx_tcp_cksum_offload);
+		if (rc < 0)
+			rte_exit(EXIT_FAILURE, "lcore %u: TCP stack: %s\n", lcore_id, rte_strerror(-rc));
+		rc = fxr_services_start(lc, cfg.echo_port, cfg.discard_port);
+		if (rc < 0)
+			rte_exit(EXIT_FAILURE, "--service: %s\n", rte_strerror(-rc));
 		if (fxr_counters_attach(&lc->published) < 0)
 			rte_exit(EXIT_FAILURE, "too many lcores for the counter registry\n");
 		lcores[lcore_id] = lc;
@@ -145,14 +152,19 @@ int main(int argc, char **argv)
 	inet_ntop(AF_INET, &cfg.ip, ip, sizeof(ip));
 	rte_ether_format_addr(mac, sizeof(mac), &port.mac);
 	FXR_DP_LOG(NOTICE, "ready: port %u (%s) mac %s ip %s/%u, %u lcore(s), tx ip checksum %s,"
-		" idle %s", port_id, port.driver, mac, ip, cfg.plen, rte_lcore_count(),
+		" tx tcp checksum %s, echo %u, discard %u, idle %s", port_id, port.driver, mac, ip,
+		cfg.plen, rte_lcore_count(),
 		port.tx_ip_cksum_offload ? "offloaded" : "in software",
+		port.tx_tcp_cksum_offload ? "offloaded" : "in software", cfg.echo_port,
+		cfg.discard_port,
 		cfg.busy_poll ? "busy-poll" : "back-off");
 
 	rte_eal_mp_remote_launch(fxr_loop_run, lcores, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
 
 	RTE_LCORE_FOREACH(lcore_id) {
+		fxr_tcp_dump(stdout, lcores[lcore_id]);
+		fxr_tcp_fini(lcores[lcore_id]);
 		fxr_lcore_fini(lcores[lcore_id]);
 	}
 	FXR_DP_LOG(NOTICE, "stopping");

@@ -17,6 +17,7 @@ enum {
 	OPT_BUSY_POLL,
 	OPT_FAULT,
 	OPT_TX_FLUSH_US,
+	OPT_TIME_WAIT_MS,
 	OPT_HELP,
 };
 
@@ -29,6 +30,7 @@ static const struct option long_opts[] = {
 	{ "busy-poll", no_argument, NULL, OPT_BUSY_POLL },
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "tx-flush-us", required_argument, NULL, OPT_TX_FLUSH_US },
+	{ "time-wait-ms", required_argument, NULL, OPT_TIME_WAIT_MS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -40,9 +42,9 @@ void fxr_opts_usage(FILE *out, const char *prog)
 		"\n"
 		"  --ip ADDR/PLEN      our IPv4 address and prefix length on the port (required)\n"
 		"  --gw ADDR           default gateway for destinations off the prefix\n"
-		"  --port N            FXR/1 relay TCP port (default %d)            [TCP not built in yet]\n"
-		"  --service echo=N    built-in TCP echo service on port N          [TCP not built in yet]\n"
-		"  --service discard=N built-in TCP discard service on port N       [TCP not built in yet]\n"
+		"  --port N            FXR/1 relay TCP port (default %d)            [relay not built in yet]\n"
+		"  --service echo=N    built-in TCP echo service (RFC 862) on port N\n"
+		"  --service discard=N built-in TCP discard service (RFC 863) on port N\n"
 		"  --channel NAME      shared-memory plane channel (default \"%s\")  [not built in yet]\n"
 		"  --busy-poll         never sleep when idle (for dedicated cores); by default the loop\n"
 		"                      sleeps after empty polls, growing up to ~1 ms\n"
@@ -52,11 +54,14 @@ void fxr_opts_usage(FILE *out, const char *prog)
 		"                      e.g. --fault rx:drop=0.05,reorder=0.2,seed=42\n"
 		"  --tx-flush-us N     flush the TX buffer at most N us after its first packet\n"
 		"                      (default %d)\n"
+		"  --time-wait-ms N    TCP TIME-WAIT length in ms (default %d; RFC 9293's 2 MSL is\n"
+		"                      minutes, a relay with many short connections wants less)\n"
 		"  --help              this text\n"
 		"\n"
 		"Counters: telemetry command /fxr/counters (dpdk-telemetry.py), and printed at exit.\n"
 		"Stop with SIGINT or SIGTERM.\n",
-		prog, FXR_DP_TCP_PORT_DEFAULT, FXR_DP_CHANNEL_DEFAULT, FXR_DP_TX_FLUSH_US_DEFAULT);
+		prog, FXR_DP_TCP_PORT_DEFAULT, FXR_DP_CHANNEL_DEFAULT, FXR_DP_TX_FLUSH_US_DEFAULT,
+		FXR_DP_TIME_WAIT_MS_DEFAULT);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -215,6 +220,7 @@ int fxr_opts_parse(int argc, char **argv, struct fxr_dp_config *cfg, char *err, 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->tcp_port = FXR_DP_TCP_PORT_DEFAULT;
 	cfg->tx_flush_us = FXR_DP_TX_FLUSH_US_DEFAULT;
+	cfg->time_wait_ms = FXR_DP_TIME_WAIT_MS_DEFAULT;
 	strcpy(cfg->channel, FXR_DP_CHANNEL_DEFAULT);
 
 	optind = 0;
@@ -259,6 +265,11 @@ int fxr_opts_parse(int argc, char **argv, struct fxr_dp_config *cfg, char *err, 
 			if (parse_uint(optarg, 1, 100000, &n) < 0)
 				rc = fail(err, errlen, "--tx-flush-us %s: must be 1..100000", optarg);
 			cfg->tx_flush_us = (uint32_t)n;
+			break;
+		case OPT_TIME_WAIT_MS:
+			if (parse_uint(optarg, 1, 240000, &n) < 0)
+				rc = fail(err, errlen, "--time-wait-ms %s: must be 1..240000", optarg);
+			cfg->time_wait_ms = (uint32_t)n;
 			break;
 		case 'h':
 		case OPT_HELP:

@@ -13,6 +13,7 @@
 #include "lcore-t.h"
 #include "log.h"
 #include "port.h"
+#include "tcp_reass.h"
 
 #define POOL_CACHE 256
 #define POOL_MIN 8191u
@@ -26,6 +27,11 @@ unsigned int fxr_port_pool_size(uint16_t nb_queues, uint16_t nb_rxd, uint16_t nb
 	if (n < POOL_MIN)
 		n = POOL_MIN;
 	return rte_align32pow2(n + 1) - 1;
+}
+
+unsigned int fxr_port_mbuf_priv_size(void)
+{
+	return RTE_ALIGN(sizeof(struct fxr_tcp_reass_seg), RTE_MBUF_PRIV_ALIGN);
 }
 
 int fxr_port_init(uint16_t port_id, uint16_t nb_queues, struct fxr_port_info *info)
@@ -65,6 +71,14 @@ int fxr_port_init(uint16_t port_id, uint16_t nb_queues, struct fxr_port_info *in
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 		info->tx_ip_cksum_offload = true;
 	}
+	if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+		info->tx_tcp_cksum_offload = true;
+	}
+	if (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) {
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+		info->rx_tcp_cksum_offload = true;
+	}
 	if (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM) {
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 		info->rx_ip_cksum_offload = true;
@@ -85,7 +99,8 @@ int fxr_port_init(uint16_t port_id, uint16_t nb_queues, struct fxr_port_info *in
 
 	snprintf(pool_name, sizeof(pool_name), "fxr_mbuf_p%u", port_id);
 	info->mp = rte_pktmbuf_pool_create(pool_name,
-		fxr_port_pool_size(nb_queues, info->nb_rxd, info->nb_txd), POOL_CACHE, 0,
+		fxr_port_pool_size(nb_queues, info->nb_rxd, info->nb_txd), POOL_CACHE,
+		(uint16_t)fxr_port_mbuf_priv_size(),
 		RTE_MBUF_DEFAULT_BUF_SIZE, socket < 0 ? (int)rte_socket_id() : socket);
 	if (info->mp == NULL) {
 		FXR_DP_LOG(ERR, "port %u: mbuf pool of %u: %s", port_id,

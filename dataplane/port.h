@@ -20,6 +20,8 @@ struct fxr_port_info {
 	uint16_t nb_rxd, nb_txd;        /* after the PMD's adjustment */
 	bool tx_ip_cksum_offload;       /* the port computes IPv4 header checksums */
 	bool rx_ip_cksum_offload;       /* the port checks them and flags the mbuf */
+	bool tx_tcp_cksum_offload;      /* the port computes TCP checksums */
+	bool rx_tcp_cksum_offload;      /* the port checks them and flags the mbuf */
 	struct rte_ether_addr mac;
 	char driver[32];
 	struct rte_mempool *mp;         /* the port's packet pool, owned by the port */
@@ -31,6 +33,10 @@ struct fxr_port_info {
  * under the mempool uses best), and never fewer than 8191 (net_af_xdp's fill ring alone
  * takes 2048 per queue). */
 unsigned int fxr_port_pool_size(uint16_t nb_queues, uint16_t nb_rxd, uint16_t nb_txd);
+
+/* Bytes of private area in every mbuf of the pool: the TCP out-of-order queue keeps its
+ * node there (struct fxr_tcp_reass_seg), so queuing a segment allocates nothing. */
+unsigned int fxr_port_mbuf_priv_size(void);
 
 /* Configures and starts port_id with nb_queues RX/TX queue pairs (queue i is for the i-th
  * lcore), creating its mbuf pool. Fills *info. Logs the reason and returns a negative errno

@@ -17,6 +17,7 @@
 #include <rte_mempool.h>
 
 #include "config-t.h"
+#include "dp_test.h"
 #include "counters-t.h"
 #include "fault.h"
 
@@ -281,12 +282,6 @@ static void test_corrupt_flips_one_bit(void **state)
 
 int main(void)
 {
-	char prefix[64];
-	char runtime_dir[PATH_MAX];
-	char *eal_args[] = {
-		"test_dp_fault", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-		"--no-telemetry", "-l", "0", "--log-level", "error", "--file-prefix", prefix,
-	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_fault_passes_everything_in_order),
 		cmocka_unit_test(test_drop_all_frees_and_counts),
@@ -298,23 +293,11 @@ int main(void)
 		cmocka_unit_test(test_corrupt_flips_one_bit),
 	};
 
-	snprintf(prefix, sizeof(prefix), "fxr-ut-fault-%d", (int)getpid());
-	if (rte_eal_init((int)RTE_DIM(eal_args), eal_args) < 0) {
-		fprintf(stderr, "test_dp_fault: EAL initialisation failed\n");
+	pool = dp_test_eal_start("test_dp_fault", POOL_SIZE, 0);
+	if (pool == NULL)
 		return 1;
-	}
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-	/* no per-lcore cache: the free count is exact after every test */
-	pool = rte_pktmbuf_pool_create("fxr_ut_fault", POOL_SIZE, 0, 0,
-		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (pool == NULL) {
-		fprintf(stderr, "test_dp_fault: no mbuf pool\n");
-		return 1;
-	}
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	rmdir(runtime_dir);   /* EAL leaves its (empty) runtime folder behind */
+	dp_test_eal_stop(pool);
 	return rc;
 }

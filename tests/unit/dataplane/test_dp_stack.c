@@ -25,6 +25,7 @@
 
 #include "arp.h"
 #include "config-t.h"
+#include "dp_test.h"
 #include "counters.h"
 #include "eth.h"
 #include "lcore-t.h"
@@ -36,22 +37,11 @@ static struct rte_mempool *pool;
 static struct fxr_dp_config cfg;
 static struct fxr_lcore *lc;
 
-static const struct rte_ether_addr our_mac = { { 0x02, 0, 0, 0, 0, 0x02 } };
-static const struct rte_ether_addr peer_mac = { { 0x02, 0, 0, 0, 0, 0x01 } };
 static const struct rte_ether_addr gw_mac = { { 0x02, 0, 0, 0, 0, 0x0a } };
-static const struct rte_ether_addr bcast_mac = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 
-static uint32_t addr(const char *s)
-{
-	struct in_addr a;
-
-	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
-	return a.s_addr;
-}
-
-#define OUR_IP  addr("10.200.2.2")
-#define PEER_IP addr("10.200.2.1")
-#define GW_IP   addr("10.200.0.1")
+#define OUR_IP  dp_test_addr("10.200.2.2")
+#define PEER_IP dp_test_addr("10.200.2.1")
+#define GW_IP   dp_test_addr("10.200.0.1")
 
 static uint64_t ctr(enum fxr_ctr id)
 {
@@ -61,7 +51,7 @@ static uint64_t ctr(enum fxr_ctr id)
 static int setup(void **state)
 {
 	(void)state;
-	fxr_lcore_init(lc, &cfg, 0, 0, 0, pool, &our_mac, false);
+	fxr_lcore_init(lc, &cfg, 0, 0, 0, pool, &dp_test_our_mac, false);
 	lc->now_tsc = rte_get_tsc_hz();
 	return 0;
 }
@@ -135,7 +125,7 @@ static struct rte_mbuf *echo(const struct rte_ether_addr *src_mac, uint32_t src,
 	uint16_t payload)
 {
 	uint16_t icmp_len = (uint16_t)(sizeof(struct rte_icmp_hdr) + payload);
-	struct rte_mbuf *m = frame(&our_mac, src_mac, RTE_ETHER_TYPE_IPV4,
+	struct rte_mbuf *m = frame(&dp_test_our_mac, src_mac, RTE_ETHER_TYPE_IPV4,
 		(uint16_t)(sizeof(struct rte_ipv4_hdr) + icmp_len));
 	struct rte_ipv4_hdr *ip = ip_of(m);
 	struct rte_icmp_hdr *icmp = icmp_of(m);
@@ -165,10 +155,10 @@ static void refresh_ip_cksum(struct rte_mbuf *m)
 	ip_of(m)->hdr_checksum = rte_ipv4_cksum(ip_of(m));
 }
 
-/* Teaches the lcore peer_mac for PEER_IP by an ARP request for us, and drops the reply. */
+/* Teaches the lcore dp_test_peer_mac for PEER_IP by an ARP request for us, and drops the reply. */
 static void learn_peer(void)
 {
-	input(arp(RTE_ARP_OP_REQUEST, &bcast_mac, &peer_mac, PEER_IP, OUR_IP));
+	input(arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
 	assert_int_equal(lc->tx_n, 1);
 	drain_tx();
 }
@@ -183,7 +173,7 @@ static void assert_echo_reply(struct rte_mbuf *m, const struct rte_ether_addr *t
 	const uint8_t *data = (const uint8_t *)(icmp + 1);
 
 	assert_true(rte_is_same_ether_addr(&eh->dst_addr, to_mac));
-	assert_true(rte_is_same_ether_addr(&eh->src_addr, &our_mac));
+	assert_true(rte_is_same_ether_addr(&eh->src_addr, &dp_test_our_mac));
 	assert_int_equal(eh->ether_type, RTE_BE16(RTE_ETHER_TYPE_IPV4));
 	assert_int_equal(rte_pktmbuf_data_len(m), sizeof(*eh) + sizeof(*ip) + icmp_len);
 	assert_int_equal(ip->src_addr, OUR_IP);
@@ -205,16 +195,16 @@ static void test_arp_request_for_us_gets_reply(void **state)
 	const struct rte_arp_hdr *ah;
 
 	(void)state;
-	input(arp(RTE_ARP_OP_REQUEST, &bcast_mac, &peer_mac, PEER_IP, OUR_IP));
+	input(arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
 	assert_int_equal(lc->tx_n, 1);
 	eh = rte_pktmbuf_mtod(lc->tx[0], const struct rte_ether_hdr *);
 	ah = (const struct rte_arp_hdr *)(eh + 1);
-	assert_true(rte_is_same_ether_addr(&eh->dst_addr, &peer_mac));
-	assert_true(rte_is_same_ether_addr(&eh->src_addr, &our_mac));
+	assert_true(rte_is_same_ether_addr(&eh->dst_addr, &dp_test_peer_mac));
+	assert_true(rte_is_same_ether_addr(&eh->src_addr, &dp_test_our_mac));
 	assert_int_equal(ah->arp_opcode, RTE_BE16(RTE_ARP_OP_REPLY));
-	assert_true(rte_is_same_ether_addr(&ah->arp_data.arp_sha, &our_mac));
+	assert_true(rte_is_same_ether_addr(&ah->arp_data.arp_sha, &dp_test_our_mac));
 	assert_int_equal(ah->arp_data.arp_sip, OUR_IP);
-	assert_true(rte_is_same_ether_addr(&ah->arp_data.arp_tha, &peer_mac));
+	assert_true(rte_is_same_ether_addr(&ah->arp_data.arp_tha, &dp_test_peer_mac));
 	assert_int_equal(ah->arp_data.arp_tip, PEER_IP);
 	assert_int_equal(ctr(FXR_CTR_arp_rx_request), 1);
 	assert_int_equal(ctr(FXR_CTR_arp_tx_reply), 1);
@@ -225,7 +215,7 @@ static void test_arp_request_for_us_gets_reply(void **state)
 static void test_arp_request_for_another_is_ignored(void **state)
 {
 	(void)state;
-	input(arp(RTE_ARP_OP_REQUEST, &bcast_mac, &peer_mac, PEER_IP, addr("10.200.2.77")));
+	input(arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, dp_test_addr("10.200.2.77")));
 	assert_int_equal(lc->tx_n, 0);
 	assert_int_equal(ctr(FXR_CTR_arp_drop_not_for_us), 1);
 	/* RFC 826: only the target creates an entry */
@@ -254,9 +244,9 @@ static void test_echo_from_known_neighbour_is_answered(void **state)
 	(void)state;
 	learn_peer();
 	/* odd payload: the checksum adjustment must not depend on the data */
-	input(echo(&peer_mac, PEER_IP, OUR_IP, 57));
+	input(echo(&dp_test_peer_mac, PEER_IP, OUR_IP, 57));
 	assert_int_equal(lc->tx_n, 1);
-	assert_echo_reply(lc->tx[0], &peer_mac, PEER_IP, 57);
+	assert_echo_reply(lc->tx[0], &dp_test_peer_mac, PEER_IP, 57);
 	assert_int_equal(ctr(FXR_CTR_icmp_rx_echo_request), 1);
 	assert_int_equal(ctr(FXR_CTR_icmp_tx_echo_reply), 1);
 	assert_int_equal(ctr(FXR_CTR_ipv4_tx), 1);
@@ -268,12 +258,12 @@ static void test_echo_padding_is_trimmed(void **state)
 
 	(void)state;
 	learn_peer();
-	m = echo(&peer_mac, PEER_IP, OUR_IP, 4);
+	m = echo(&dp_test_peer_mac, PEER_IP, OUR_IP, 4);
 	/* a 46-byte minimum Ethernet payload: 14 bytes of padding after the datagram */
 	memset(rte_pktmbuf_append(m, 14), 0xee, 14);
 	input(m);
 	assert_int_equal(lc->tx_n, 1);
-	assert_echo_reply(lc->tx[0], &peer_mac, PEER_IP, 4);
+	assert_echo_reply(lc->tx[0], &dp_test_peer_mac, PEER_IP, 4);
 }
 
 static void test_echo_from_unknown_neighbour_waits_for_arp(void **state)
@@ -281,7 +271,7 @@ static void test_echo_from_unknown_neighbour_waits_for_arp(void **state)
 	const struct rte_arp_hdr *ah;
 
 	(void)state;
-	input(echo(&peer_mac, PEER_IP, OUR_IP, 16));
+	input(echo(&dp_test_peer_mac, PEER_IP, OUR_IP, 16));
 	assert_int_equal(lc->tx_n, 1);     /* our ARP request, the reply is queued */
 	ah = rte_pktmbuf_mtod_offset(lc->tx[0], const struct rte_arp_hdr *,
 		sizeof(struct rte_ether_hdr));
@@ -291,9 +281,9 @@ static void test_echo_from_unknown_neighbour_waits_for_arp(void **state)
 	assert_int_equal(ctr(FXR_CTR_arp_pending_queued), 1);
 	drain_tx();
 
-	input(arp(RTE_ARP_OP_REPLY, &our_mac, &peer_mac, PEER_IP, OUR_IP));
+	input(arp(RTE_ARP_OP_REPLY, &dp_test_our_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
 	assert_int_equal(lc->tx_n, 1);
-	assert_echo_reply(lc->tx[0], &peer_mac, PEER_IP, 16);
+	assert_echo_reply(lc->tx[0], &dp_test_peer_mac, PEER_IP, 16);
 	assert_int_equal(ctr(FXR_CTR_arp_rx_reply), 1);
 	assert_int_equal(ctr(FXR_CTR_arp_pending_sent), 1);
 	assert_int_equal(lc->arp.n_pending, 0);
@@ -304,15 +294,15 @@ static void test_off_link_source_goes_via_gateway(void **state)
 	const struct rte_arp_hdr *ah;
 
 	(void)state;
-	input(echo(&gw_mac, addr("192.0.2.9"), OUR_IP, 8));
+	input(echo(&gw_mac, dp_test_addr("192.0.2.9"), OUR_IP, 8));
 	assert_int_equal(lc->tx_n, 1);
 	ah = rte_pktmbuf_mtod_offset(lc->tx[0], const struct rte_arp_hdr *,
 		sizeof(struct rte_ether_hdr));
 	assert_int_equal(ah->arp_data.arp_tip, GW_IP);
 	drain_tx();
-	input(arp(RTE_ARP_OP_REPLY, &our_mac, &gw_mac, GW_IP, OUR_IP));
+	input(arp(RTE_ARP_OP_REPLY, &dp_test_our_mac, &gw_mac, GW_IP, OUR_IP));
 	assert_int_equal(lc->tx_n, 1);
-	assert_echo_reply(lc->tx[0], &gw_mac, addr("192.0.2.9"), 8);
+	assert_echo_reply(lc->tx[0], &gw_mac, dp_test_addr("192.0.2.9"), 8);
 }
 
 /* One malformed or unwanted packet each: no answer, and exactly its counter moves. */
@@ -348,7 +338,7 @@ static const struct {
 
 static struct rte_mbuf *bad_packet(enum bad_kind kind)
 {
-	struct rte_mbuf *m = echo(&peer_mac, PEER_IP, OUR_IP, 32);
+	struct rte_mbuf *m = echo(&dp_test_peer_mac, PEER_IP, OUR_IP, 32);
 	struct rte_ipv4_hdr *ip = ip_of(m);
 	struct rte_icmp_hdr *icmp = icmp_of(m);
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -360,7 +350,7 @@ static struct rte_mbuf *bad_packet(enum bad_kind kind)
 	case BAD_OPTIONS: ip->version_ihl = 0x46; break;
 	case BAD_VERSION: ip->version_ihl = 0x65; break;
 	case BAD_TOTAL_LEN: ip->total_length = RTE_BE16(200); break;
-	case BAD_DST: ip->dst_addr = addr("10.200.2.3"); break;
+	case BAD_DST: ip->dst_addr = dp_test_addr("10.200.2.3"); break;
 	case BAD_SRC_BCAST: ip->src_addr = RTE_BE32(0xffffffff); break;
 	case BAD_SRC_OURS: ip->src_addr = OUR_IP; break;
 	case BAD_ICMP_CKSUM: icmp->icmp_cksum ^= 0x100; break;
@@ -370,19 +360,19 @@ static struct rte_mbuf *bad_packet(enum bad_kind kind)
 		icmp->icmp_cksum = 0;
 		icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, sizeof(*icmp) + 32);
 		break;
-	case BAD_BCAST_ECHO: ip->dst_addr = addr("10.200.255.255"); break;
+	case BAD_BCAST_ECHO: ip->dst_addr = dp_test_addr("10.200.255.255"); break;
 	case BAD_UDP: ip->next_proto_id = IPPROTO_UDP; break;
 	case BAD_TCP: ip->next_proto_id = IPPROTO_TCP; break;
 	case BAD_ETH_DST: eh->dst_addr = gw_mac; break;
 	case BAD_ETHERTYPE: eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6); break;
 	case BAD_ARP_HLEN:
 		rte_pktmbuf_free(m);
-		m = arp(RTE_ARP_OP_REQUEST, &bcast_mac, &peer_mac, PEER_IP, OUR_IP);
+		m = arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP);
 		rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(*eh))->arp_hlen = 8;
 		return m;
 	case BAD_ARP_SHORT:
 		rte_pktmbuf_free(m);
-		m = arp(RTE_ARP_OP_REQUEST, &bcast_mac, &peer_mac, PEER_IP, OUR_IP);
+		m = arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP);
 		rte_pktmbuf_trim(m, 1);
 		return m;
 	}
@@ -417,7 +407,7 @@ static void test_pending_queue_is_bounded_and_expires(void **state)
 {
 	(void)state;
 	for (unsigned int i = 0; i < FXR_ARP_PENDING_MAX + 3; i++)
-		input(echo(&peer_mac, PEER_IP, OUR_IP, 8));
+		input(echo(&dp_test_peer_mac, PEER_IP, OUR_IP, 8));
 	assert_int_equal(lc->arp.n_pending, FXR_ARP_PENDING_MAX);
 	assert_int_equal(ctr(FXR_CTR_arp_pending_queued), FXR_ARP_PENDING_MAX);
 	assert_int_equal(ctr(FXR_CTR_arp_pending_drop_full), 3);
@@ -444,11 +434,11 @@ static void test_arp_cache_is_bounded(void **state)
 
 	(void)state;
 	for (unsigned int i = 0; i < n; i++) {
-		struct rte_ether_addr mac = peer_mac;
+		struct rte_ether_addr mac = dp_test_peer_mac;
 		uint32_t ip = htonl(0x0ac80400u + i);   /* 10.200.4.0 + i: on-link, not ours */
 
 		mac.addr_bytes[5] = (uint8_t)i;
-		input(arp(RTE_ARP_OP_REQUEST, &bcast_mac, &mac, ip, OUR_IP));
+		input(arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &mac, ip, OUR_IP));
 		drain_tx();
 		lc->now_tsc++;
 	}
@@ -468,19 +458,13 @@ static void test_stale_entry_is_resolved_again(void **state)
 	learn_peer();
 	lc->now_tsc += rte_get_tsc_hz() * FXR_ARP_ENTRY_TTL_S;
 	assert_null(fxr_arp_lookup(&lc->arp, PEER_IP, lc->now_tsc));
-	input(echo(&peer_mac, PEER_IP, OUR_IP, 8));
+	input(echo(&dp_test_peer_mac, PEER_IP, OUR_IP, 8));
 	assert_int_equal(lc->tx_n, 1);
 	assert_int_equal(ctr(FXR_CTR_arp_pending_queued), 1);
 }
 
 int main(void)
 {
-	char prefix[64];
-	char runtime_dir[PATH_MAX];
-	char *eal_args[] = {
-		"test_dp_stack", "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-		"--no-telemetry", "-l", "0", "--log-level", "error", "--file-prefix", prefix,
-	};
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_arp_request_for_us_gets_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arp_request_for_another_is_ignored, setup, teardown),
@@ -497,31 +481,21 @@ int main(void)
 	};
 	int rc;
 
-	snprintf(prefix, sizeof(prefix), "fxr-ut-stack-%d", (int)getpid());
-	if (rte_eal_init((int)RTE_DIM(eal_args), eal_args) < 0) {
-		fprintf(stderr, "test_dp_stack: EAL initialisation failed\n");
-		return 1;
-	}
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-	/* no per-lcore cache: the free count is exact after every test */
-	pool = rte_pktmbuf_pool_create("fxr_ut_stack", POOL_SIZE, 0, 0,
-		RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	pool = dp_test_eal_start("test_dp_stack", POOL_SIZE, 0);
 	lc = rte_zmalloc("fxr_ut_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE);
 	if (pool == NULL || lc == NULL) {
 		fprintf(stderr, "test_dp_stack: no memory\n");
 		return 1;
 	}
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.ip = addr("10.200.2.2");
+	cfg.ip = dp_test_addr("10.200.2.2");
 	cfg.plen = 16;
 	cfg.netmask = htonl(0xffff0000u);
-	cfg.gw = addr("10.200.0.1");
+	cfg.gw = dp_test_addr("10.200.0.1");
 	cfg.tx_flush_us = 100;
 
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rte_free(lc);
-	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	rmdir(runtime_dir);   /* EAL leaves its (empty) runtime folder behind */
+	dp_test_eal_stop(pool);
 	return rc;
 }

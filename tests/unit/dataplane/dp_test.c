@@ -1,0 +1,63 @@
+/* Scaffolding shared by the dataplane's unit tests; see dp_test.h. */
+#include <arpa/inet.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <rte_common.h>
+#include <rte_eal.h>
+#include <rte_mbuf.h>
+
+#include "dp_test.h"
+
+const struct rte_ether_addr dp_test_our_mac = { { 0x02, 0, 0, 0, 0, 0x02 } };
+const struct rte_ether_addr dp_test_peer_mac = { { 0x02, 0, 0, 0, 0, 0x01 } };
+const struct rte_ether_addr dp_test_bcast_mac = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+/* EAL keeps pointers into its arguments: they live as long as the program. */
+static char prefix[64];
+static char runtime_dir[PATH_MAX];
+
+uint32_t dp_test_addr(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+struct rte_mempool *dp_test_eal_start(const char *name, unsigned int n, uint16_t priv_size)
+{
+	static char *eal_args[] = {
+		NULL, "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
+		"--no-telemetry", "-l", "0", "--log-level", "error", "--file-prefix", prefix,
+	};
+	char pool_name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *pool;
+
+	eal_args[0] = (char *)name;
+	snprintf(prefix, sizeof(prefix), "fxr-ut-%s-%d", name, (int)getpid());
+	if (rte_eal_init((int)RTE_DIM(eal_args), eal_args) < 0) {
+		fprintf(stderr, "%s: EAL initialisation failed\n", name);
+		return NULL;
+	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	snprintf(pool_name, sizeof(pool_name), "%s", name);
+	pool = rte_pktmbuf_pool_create(pool_name, n, 0, priv_size, RTE_MBUF_DEFAULT_BUF_SIZE,
+		SOCKET_ID_ANY);
+	if (pool == NULL)
+		fprintf(stderr, "%s: no mbuf pool of %u\n", name, n);
+	return pool;
+}
+
+void dp_test_eal_stop(struct rte_mempool *pool)
+{
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	rmdir(runtime_dir);
+}

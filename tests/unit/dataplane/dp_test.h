@@ -1,0 +1,27 @@
+/* dp_test.h: what the dataplane's unit tests share: EAL without hugepages, PCI or telemetry
+ * on one lcore under a private file prefix, an mbuf pool with no per-lcore cache (so the
+ * free count is exact after every test), and the test network's addresses. */
+#ifndef FXR_DP_TEST_H
+#define FXR_DP_TEST_H
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+/* The test network: us and the peer on one link, the broadcast address. */
+extern const struct rte_ether_addr dp_test_our_mac;
+extern const struct rte_ether_addr dp_test_peer_mac;
+extern const struct rte_ether_addr dp_test_bcast_mac;
+
+/* "a.b.c.d" in network byte order; a test fails on anything else. */
+uint32_t dp_test_addr(const char *s);
+
+/* Starts EAL for the test program name and creates its pool of n mbufs with priv_size bytes
+ * of private area each. Returns the pool, or NULL after saying why on stderr. */
+struct rte_mempool *dp_test_eal_start(const char *name, unsigned int n, uint16_t priv_size);
+
+/* Frees the pool and EAL, and removes the runtime folder EAL leaves behind. */
+void dp_test_eal_stop(struct rte_mempool *pool);
+
+#endif
