@@ -35,7 +35,7 @@ struct fxr_dp_config {
 	uint32_t netmask;       /* network byte order */
 	uint8_t plen;
 	uint32_t gw;            /* default gateway, network byte order; 0: none */
-	uint16_t tcp_port;      /* FXR/1 relay port (no relay application yet) */
+	uint16_t tcp_port;      /* FXR/1 relay port */
 	uint16_t echo_port;     /* --service echo=PORT; 0: off */
 	uint16_t discard_port;  /* --service discard=PORT; 0: off */
 	uint32_t time_wait_ms;  /* --time-wait-ms: TCP TIME-WAIT length */

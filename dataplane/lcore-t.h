@@ -18,6 +18,8 @@
 struct rte_mbuf;
 struct rte_mempool;
 struct fxr_tcp_stack;
+struct fxr_dpchan;
+struct fxr_relay;
 
 #define FXR_RX_BURST 32
 #define FXR_TX_BUF   64
@@ -43,6 +45,8 @@ struct fxr_lcore {
 	struct fxr_fault *fault_rx; /* NULL: no rx faults */
 	struct fxr_fault *fault_tx; /* NULL: no tx faults */
 	struct fxr_tcp_stack *tcp;  /* the userspace TCP stack (tcp/tcp.h); NULL: none */
+	struct fxr_dpchan *chan;    /* this lcore's lane of the plane channel (dpchan.h); NULL: none */
+	struct fxr_relay *relay;    /* the relay application (relay.h); NULL: none */
 
 	/* line: identity, read per packet */
 	uint32_t ip;                /* network byte order */

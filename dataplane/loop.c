@@ -10,9 +10,11 @@
 
 #include "arp.h"
 #include "counters.h"
+#include "dpchan.h"
 #include "eth.h"
 #include "fault.h"
 #include "loop.h"
+#include "relay.h"
 #include "tcp.h"
 
 /* Slow timers (ARP expiry and retries) run this often. */
@@ -125,6 +127,7 @@ int fxr_loop_run(void *arg)
 		fxr_arp_announce(lc);
 
 	while (!__atomic_load_n(&loop_quit, __ATOMIC_RELAXED)) {
+		bool chan_work = false;
 		uint16_t n;
 
 		lc->now_tsc = rte_rdtsc();
@@ -148,6 +151,19 @@ int fxr_loop_run(void *arg)
 			lc->empty_polls++;
 		}
 
+		/* the plane channel: a message moved counts as work for the idle back-off */
+		if (lc->chan != NULL) {
+			unsigned work = fxr_dpchan_poll(lc) + fxr_relay_timers(lc);
+
+			if (work != 0) {
+				lc->empty_polls = 0;
+				lc->sleep_us = FXR_IDLE_SLEEP_MIN_US;
+				chan_work = true;
+			}
+			if (lc->tcp != NULL)
+				fxr_tcp_flush(lc);
+		}
+
 		if ((lc->tx_n != 0 && lc->now_tsc >= lc->tx_deadline_tsc)
 			|| (lc->fault_tx != NULL && lc->fault_tx->n_held != 0))
 			fxr_tx_flush(lc);
@@ -156,7 +172,8 @@ int fxr_loop_run(void *arg)
 			lc->next_timer_tsc = lc->now_tsc + timer_tsc;
 			fxr_counters_publish(&lc->published, &lc->ctr);
 		}
-		if (n == 0 && !lc->busy_poll && lc->empty_polls >= FXR_IDLE_POLLS_BEFORE_SLEEP)
+		if (n == 0 && !chan_work && !lc->busy_poll
+			&& lc->empty_polls >= FXR_IDLE_POLLS_BEFORE_SLEEP)
 			idle_backoff(lc);
 	}
 	lc->now_tsc = rte_rdtsc();

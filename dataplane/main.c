@@ -14,13 +14,17 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 
+#include "fxr/chan_shm.h"
+
 #include "config-t.h"
 #include "counters.h"
+#include "dpchan.h"
 #include "lcore-t.h"
 #include "log.h"
 #include "loop.h"
 #include "opts.h"
 #include "port.h"
+#include "relay.h"
 #include "services.h"
 #include "tcp.h"
 
@@ -39,17 +43,6 @@ static void install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-}
-
-/* Options that parse but have no code behind them yet say so once, at start. */
-static void report_unimplemented(const struct fxr_dp_config *cfg)
-{
-	if (cfg->tcp_port != FXR_DP_TCP_PORT_DEFAULT)
-		FXR_DP_LOG(WARNING, "--port %u: not implemented yet (no relay application)",
-			cfg->tcp_port);
-	if (strcmp(cfg->channel, FXR_DP_CHANNEL_DEFAULT) != 0)
-		FXR_DP_LOG(WARNING, "--channel %s: not implemented yet (no plane channel)",
-			cfg->channel);
 }
 
 static void report_faults(const struct fxr_dp_config *cfg)
@@ -71,6 +64,7 @@ int main(int argc, char **argv)
 	static struct fxr_lcore *lcores[RTE_MAX_LCORE];
 	struct fxr_port_info port;
 	struct fxr_tcp_cfg tcp_cfg;
+	struct fxr_chan *chan = NULL;
 	char err[256];
 	char ip[INET_ADDRSTRLEN];
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -111,7 +105,6 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 	install_signals();
-	report_unimplemented(&cfg);
 	report_faults(&cfg);
 
 	if (rte_eth_dev_count_avail() == 0)
@@ -122,6 +115,10 @@ int main(int argc, char **argv)
 	rc = fxr_port_init(port_id, (uint16_t)rte_lcore_count(), &port);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "port %u set-up failed: %s\n", port_id, rte_strerror(-rc));
+
+	rc = fxr_dpchan_create(cfg.channel, (uint16_t)rte_lcore_count(), &chan, err, sizeof(err));
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "--channel %s: %s\n", cfg.channel, err);
 
 	RTE_LCORE_FOREACH(lcore_id) {
 		struct fxr_lcore *lc = rte_zmalloc_socket("fxr_lcore", sizeof(*lc),
@@ -140,6 +137,12 @@ int main(int argc, char **argv)
 		rc = fxr_services_start(lc, cfg.echo_port, cfg.discard_port);
 		if (rc < 0)
 			rte_exit(EXIT_FAILURE, "--service: %s\n", rte_strerror(-rc));
+		rc = fxr_dpchan_lane_init(lc, chan);
+		if (rc == 0)
+			rc = fxr_relay_start(lc, cfg.tcp_port);
+		if (rc < 0)
+			rte_exit(EXIT_FAILURE, "lcore %u: relay on port %u: %s\n", lcore_id,
+				cfg.tcp_port, rte_strerror(-rc));
 		if (fxr_counters_attach(&lc->published) < 0)
 			rte_exit(EXIT_FAILURE, "too many lcores for the counter registry\n");
 		lcores[lcore_id] = lc;
@@ -152,10 +155,11 @@ int main(int argc, char **argv)
 	inet_ntop(AF_INET, &cfg.ip, ip, sizeof(ip));
 	rte_ether_format_addr(mac, sizeof(mac), &port.mac);
 	FXR_DP_LOG(NOTICE, "ready: port %u (%s) mac %s ip %s/%u, %u lcore(s), tx ip checksum %s,"
-		" tx tcp checksum %s, echo %u, discard %u, idle %s", port_id, port.driver, mac, ip,
-		cfg.plen, rte_lcore_count(),
+		" tx tcp checksum %s, relay port %u, channel %s, echo %u, discard %u, idle %s",
+		port_id, port.driver, mac, ip, cfg.plen, rte_lcore_count(),
 		port.tx_ip_cksum_offload ? "offloaded" : "in software",
-		port.tx_tcp_cksum_offload ? "offloaded" : "in software", cfg.echo_port,
+		port.tx_tcp_cksum_offload ? "offloaded" : "in software", cfg.tcp_port,
+		cfg.channel, cfg.echo_port,
 		cfg.discard_port,
 		cfg.busy_poll ? "busy-poll" : "back-off");
 
@@ -165,12 +169,15 @@ int main(int argc, char **argv)
 	RTE_LCORE_FOREACH(lcore_id) {
 		fxr_tcp_dump(stdout, lcores[lcore_id]);
 		fxr_tcp_fini(lcores[lcore_id]);
+		fxr_relay_fini(lcores[lcore_id]);
+		fxr_dpchan_lane_fini(lcores[lcore_id]);
 		fxr_lcore_fini(lcores[lcore_id]);
 	}
 	FXR_DP_LOG(NOTICE, "stopping");
 	fxr_counters_dump(stdout);
 	fflush(stdout);
 	fxr_port_fini(&port);
+	fxr_chan_close(chan);
 	RTE_LCORE_FOREACH(lcore_id) {
 		rte_free(lcores[lcore_id]);
 		lcores[lcore_id] = NULL;

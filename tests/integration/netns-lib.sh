@@ -63,8 +63,11 @@ it_cleanup() {
 	for ns in "$NS_C" "$NS_G" "$NS_D"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	declare -F it_cleanup_hook >/dev/null && it_cleanup_hook
 	for p in $DP_PREFIXES; do
 		rm -rf "/var/run/dpdk/$p" 2>/dev/null
+		# the plane channel of a dataplane that did not exit cleanly
+		rm -f "/dev/shm/fxr-$p" 2>/dev/null
 	done
 	[ -n "$IT_TMP" ] && rm -rf "$IT_TMP"
 	exit $rc
@@ -114,7 +117,8 @@ it_topology() {
 }
 
 # it_dp_launch BINARY VDEV [APP OPTIONS...]: starts fxr-dataplane in ns D with one lcore and
-# small memory; returns 0 once its "ready" line is out, 1 when it exited before that.
+# small memory; returns 0 once its "ready" line is out, 1 when it exited before that. The
+# plane channel is named after the run (DP_PREFIX) unless the options give --channel.
 it_dp_launch() {
 	local bin=$1 vdev=$2
 	shift 2
@@ -122,7 +126,8 @@ it_dp_launch() {
 	DP_PREFIXES="$DP_PREFIXES $DP_PREFIX"
 	DP_LOG=$IT_TMP/dataplane-$DP_PREFIX.log
 	ip netns exec "$NS_D" "$bin" -l 0 -m 256 --no-pci --file-prefix "$DP_PREFIX" \
-		--vdev "$vdev" -- --ip $IP_DP/24 --gw $IP_G_OUT "$@" >"$DP_LOG" 2>&1 &
+		--vdev "$vdev" -- --ip $IP_DP/24 --gw $IP_G_OUT --channel "$DP_PREFIX" "$@" \
+		>"$DP_LOG" 2>&1 &
 	DP_PID=$!
 	it_wait_for 300 bash -c "grep -q 'fxr-dataplane: ready' '$DP_LOG' || ! kill -0 $DP_PID" \
 		|| it_fail "dataplane not ready in 30 s"

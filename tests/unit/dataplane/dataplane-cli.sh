@@ -10,7 +10,7 @@ out=$("$DP" -- --help) || fail "--help exit status $?"
 for opt in --ip --gw --port --service --channel --busy-poll --fault --time-wait-ms; do
 	echo "$out" | grep -q -- "$opt" || fail "--help does not mention $opt"
 done
-echo "$out" | grep -q 'not built in yet' || fail "--help does not say what is not built yet"
+! echo "$out" | grep -q 'not built in yet' || fail "--help still says something is not built yet"
 
 # check_error WANT_TEXT ARGS...: exit status 2 and one line on stderr containing WANT_TEXT
 check_error() {

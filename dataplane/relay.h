@@ -1,0 +1,48 @@
+/* dataplane/relay.h: the FXR/1 relay application on the relay port (DESIGN.md §2, §3):
+ * control frames go to the control plane over the plane channel, DATA and END of a paired
+ * connection go to its peer by mbuf reference, KEEPALIVE of a logged-in device is answered
+ * here. For the owning lcore unless said otherwise.
+ *   relay.c       TCP callbacks, the scanner over received data, relaying, flow control
+ *   relay_ctl.c   control -> dataplane messages, the dump, the idle timer */
+#ifndef FXR_DP_RELAY_H
+#define FXR_DP_RELAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "relay-t.h"
+
+struct fxr_chan_msg;
+struct fxr_lcore;
+
+/* Creates lc's relay table (lc->relay) and listens on port (host order). Main thread,
+ * after fxr_tcp_init() and fxr_dpchan_lane_init(), with lc->now_tsc set (the timers'
+ * base). Returns 0 or a negative errno. */
+int fxr_relay_start(struct fxr_lcore *lc, uint16_t port);
+/* Frees the table. Main thread, after fxr_tcp_fini() (which closed every connection). */
+void fxr_relay_fini(struct fxr_lcore *lc);
+
+/* Handles one decoded control message of lc's lane. */
+void fxr_relay_ctl(struct fxr_lcore *lc, const struct fxr_chan_msg *m);
+
+/* Marks every connection that exists now as owed a DUMP_ENTRY (one accepted later gets
+ * none: its CONN_NEW follows the DUMP_END). */
+void fxr_relay_dump_mark(struct fxr_lcore *lc);
+
+/* The dump: fills *m with the DUMP_ENTRY of the first marked connection at slot >= *cursor and
+ * returns true with *cursor past it; false when there is none left. m's views point into
+ * the table (valid until the connection changes). */
+bool fxr_relay_dump_next(struct fxr_lcore *lc, uint32_t *cursor, struct fxr_chan_msg *m);
+
+/* Idle timers; cheap between sweeps. Returns the number of connections expired. */
+unsigned fxr_relay_timers(struct fxr_lcore *lc);
+
+/* Internal to relay*.c. */
+struct fxr_relay_conn *fxr_relay_lookup(struct fxr_lcore *lc, uint64_t id);
+void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c);
+void fxr_relay_drop_held(struct fxr_lcore *lc, struct fxr_relay_conn *c);
+int fxr_relay_send_bytes(struct fxr_lcore *lc, struct fxr_relay_conn *c, const uint8_t *p,
+	uint32_t len);
+void fxr_relay_close(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint16_t reason);
+
+#endif
