@@ -3,7 +3,7 @@
 # temporary folder and checks its output, with no threshold on any figure:
 #   - every figure of every run came out for the direct path and HAProxy, with no client
 #     failure and a non-zero result (bytes, sessions, latency samples, RSS read);
-#   - fxr is reported as "not measured: the relay path is not built yet" and no fxr run or
+#   - fxr is reported as "not measured: fxr-load has no FXR/1 client mode yet" and no fxr run or
 #     fxr number appears (the slot is tested for absence until the relay path exists);
 #   - results.md and the three PNG plots exist; the namespaces are gone afterwards.
 # Needs root (network namespaces); skips with 77 otherwise. A missing tool is a failure:
@@ -61,7 +61,7 @@ for target in ("direct", "haproxy"):
 need(meta["saturation_rate"] > 0, "no saturation rate")
 need(meta["haproxy_splice_pipes"] > 0, "HAProxy allocated no splice pipe: splice not in use")
 # the fxr slot, tested for absence
-absent = "fxr: not measured: the relay path is not built yet"
+absent = "fxr: not measured: fxr-load has no FXR/1 client mode yet"
 need(meta["fxr"] == absent, "meta.json: fxr " + str(meta["fxr"]))
 need(absent in md, "results.md lacks the fxr line")
 need(not any(x["target"] == "fxr" for x in rows), "an fxr run was recorded")
