@@ -6,7 +6,8 @@
 #   2. a fax while a third device (fax-e) holds three spare connections, which stay idle;
 #   3. a receiver that rejects: the sender exits 1 with REJECTED;
 #   4. an offline callee: the sender exits 1 with OFFLINE;
-#   5. a TIFF that cannot be faxed: exit 5 before any login.
+#   5. a TIFF that cannot be faxed: exit 5 before any login;
+#   6. a busy callee: fax-b's only connection is ringing with another call: exit 1 with BUSY.
 # Every received fax is compared page by page with tiffcmp. Root needed (skips with 77).
 # usage: fax-e2e.sh SOURCE_ROOT BUILD_DIR
 set -u
@@ -121,6 +122,28 @@ send "$NS_L1" fax-a fax-b "$LAB_TMP/junk.tif"; rc=$?
 [ $rc = 5 ] || bad "junk TIFF: exit $rc, want 5"
 grep -q 'logged-in' "$LAB_TMP/send-fax-a.log" && bad "junk TIFF: logged in before refusing"
 echo "ok 5: an unfaxable TIFF refused before any call"
+
+# 6. busy: fax-b holds one connection and does not answer; fax-c's call leaves it ringing
+ip netns exec "$NS_L2" "$DEV" --relay "$IP_RELAY" --id fax-b --password-file "$LAB_TMP/pw-fax-b" \
+	--for 100 login > "$LAB_TMP/busy-b.log" 2>&1 &
+holder=$!
+bg="$spare $holder"
+lab_wait_for 300 grep -q '^logged-in' "$LAB_TMP/busy-b.log" || die "fax-b (holder) did not log in"
+ip netns exec "$NS_L1" "$DEV" --relay "$IP_RELAY" --id fax-c --password-file "$LAB_TMP/pw-fax-c" \
+	call fax-b > "$LAB_TMP/ring.log" 2>&1 &
+ringer=$!
+bg="$spare $holder $ringer"
+ringing() { lab_ctl --json conns | python3 -c '
+import json, sys
+print(sum(1 for c in json.load(sys.stdin) if c.get("device") == "fax-b" and c.get("state") == "PENDING"))'; }
+for ((i = 0; i < 300; i++)); do [ "$(ringing)" = 1 ] && break; sleep 0.1; done
+[ "$(ringing)" = 1 ] || bad "fax-b's connection is not ringing: $(lab_ctl conns)"
+send "$NS_L1" fax-a fax-b "$LAB_TMP/doc1.tif"; rc=$?
+[ $rc = 1 ] || bad "busy: exit $rc, want 1"
+grep -q '^connect-failed to=fax-b code=BUSY$' "$LAB_TMP/send-fax-a.log" || bad "busy: $(cat "$LAB_TMP/send-fax-a.log")"
+kill "$ringer" "$holder" 2>/dev/null; wait "$ringer" "$holder" 2>/dev/null
+bg=$spare
+echo "ok 6: a busy callee"
 
 # the relay did the relaying
 pairs=$(lab_ctl --json stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"]["calls_paired"])')
