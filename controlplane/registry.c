@@ -386,8 +386,11 @@ static int run_write(struct fxr_registry *r, sqlite3_stmt *st, int src, const ch
 	return rc;
 }
 
-int fxr_registry_device_add(struct fxr_registry *r, const char *id, const char *password,
-			    char *err, size_t errlen)
+/* Derives a credential from password and writes it for id with statement which (INSERT or
+ * UPDATE: both bind the credential at 1..5 and the time at 6). Returns run_write()'s result:
+ * rows changed or a negative errno. The credential is wiped either way. */
+static int write_cred(struct fxr_registry *r, enum reg_stmt which, const char *id,
+		      const char *password, const char *what, char *err, size_t errlen)
 {
 	struct fxr_scram_cred cred;
 	int rc = check_id(id, err, errlen);
@@ -395,12 +398,19 @@ int fxr_registry_device_add(struct fxr_registry *r, const char *id, const char *
 		rc = derive(r, password, &cred, err, errlen);
 	if (rc != 0)
 		return rc;
-	sqlite3_stmt *st = r->stmt[REG_DEV_INSERT];
+	sqlite3_stmt *st = r->stmt[which];
 	int src = bind_cred(st, id, &cred);
 	if (src == SQLITE_OK)
 		src = sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
-	rc = run_write(r, st, src, "device add", err, errlen);
+	rc = run_write(r, st, src, what, err, errlen);
 	OPENSSL_cleanse(&cred, sizeof(cred));
+	return rc;
+}
+
+int fxr_registry_device_add(struct fxr_registry *r, const char *id, const char *password,
+			    char *err, size_t errlen)
+{
+	int rc = write_cred(r, REG_DEV_INSERT, id, password, "device add", err, errlen);
 	if (rc == -EEXIST)
 		return reg_err(err, errlen, -EEXIST, "device %s exists", id);
 	return rc < 0 ? rc : 0;
@@ -429,19 +439,8 @@ int fxr_registry_device_del(struct fxr_registry *r, const char *id, char *err, s
 int fxr_registry_device_passwd(struct fxr_registry *r, const char *id, const char *password,
 			       char *err, size_t errlen)
 {
-	struct fxr_scram_cred cred;
-	int rc = check_id(id, err, errlen);
-	if (rc == 0)
-		rc = derive(r, password, &cred, err, errlen);
-	if (rc != 0)
-		return rc;
-	sqlite3_stmt *st = r->stmt[REG_DEV_PASSWD];
-	int src = bind_cred(st, id, &cred);
-	if (src == SQLITE_OK)
-		src = sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
-	rc = run_write(r, st, src, "device passwd", err, errlen);
-	OPENSSL_cleanse(&cred, sizeof(cred));
-	return changed_one(rc, id, err, errlen);
+	return changed_one(write_cred(r, REG_DEV_PASSWD, id, password, "device passwd", err,
+				      errlen), id, err, errlen);
 }
 
 /* UPDATE ... SET <column> = ?2, updated_at = ?3 WHERE id = ?1 */
