@@ -5,10 +5,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include <rte_arp.h>
 #include <rte_common.h>
 #include <rte_eal.h>
 #include <rte_mbuf.h>
@@ -22,6 +24,7 @@ const struct rte_ether_addr dp_test_bcast_mac = { { 0xff, 0xff, 0xff, 0xff, 0xff
 /* EAL keeps pointers into its arguments: they live as long as the program. */
 static char prefix[64];
 static char runtime_dir[PATH_MAX];
+static struct rte_mempool *test_pool;
 
 uint32_t dp_test_addr(const char *s)
 {
@@ -52,7 +55,43 @@ struct rte_mempool *dp_test_eal_start(const char *name, unsigned int n, uint16_t
 		SOCKET_ID_ANY);
 	if (pool == NULL)
 		fprintf(stderr, "%s: no mbuf pool of %u\n", name, n);
+	test_pool = pool;
 	return pool;
+}
+
+struct rte_mbuf *dp_test_frame(const struct rte_ether_addr *dst, const struct rte_ether_addr *src,
+	uint16_t ethertype, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(test_pool);
+	struct rte_ether_hdr *eh;
+
+	assert_non_null(m);
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eh) + len));
+	assert_non_null(eh);
+	memset(eh, 0, sizeof(*eh) + len);
+	eh->dst_addr = *dst;
+	eh->src_addr = *src;
+	eh->ether_type = rte_cpu_to_be_16(ethertype);
+	return m;
+}
+
+struct rte_mbuf *dp_test_arp(uint16_t op, const struct rte_ether_addr *eth_dst,
+	const struct rte_ether_addr *sha, uint32_t spa, uint32_t tpa)
+{
+	struct rte_mbuf *m = dp_test_frame(eth_dst, sha, RTE_ETHER_TYPE_ARP,
+		sizeof(struct rte_arp_hdr));
+	struct rte_arp_hdr *ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *,
+		sizeof(struct rte_ether_hdr));
+
+	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
+	ah->arp_plen = 4;
+	ah->arp_opcode = rte_cpu_to_be_16(op);
+	ah->arp_data.arp_sha = *sha;
+	ah->arp_data.arp_sip = spa;
+	ah->arp_data.arp_tip = tpa;
+	return m;
 }
 
 void dp_test_eal_stop(struct rte_mempool *pool)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 /* The test network: us and the peer on one link, the broadcast address. */
@@ -20,6 +21,15 @@ uint32_t dp_test_addr(const char *s);
 /* Starts EAL for the test program name and creates its pool of n mbufs with priv_size bytes
  * of private area each. Returns the pool, or NULL after saying why on stderr. */
 struct rte_mempool *dp_test_eal_start(const char *name, unsigned int n, uint16_t priv_size);
+
+/* An Ethernet frame of len zeroed payload bytes, from the pool dp_test_eal_start() made. */
+struct rte_mbuf *dp_test_frame(const struct rte_ether_addr *dst, const struct rte_ether_addr *src,
+	uint16_t ethertype, uint16_t len);
+
+/* An ARP packet (RFC 826, Ethernet/IPv4): opcode op, sent by sha/spa, asking for or
+ * answering about tpa; the target hardware address is zero. */
+struct rte_mbuf *dp_test_arp(uint16_t op, const struct rte_ether_addr *eth_dst,
+	const struct rte_ether_addr *sha, uint32_t spa, uint32_t tpa);
 
 /* Frees the pool and EAL, and removes the runtime folder EAL leaves behind. */
 void dp_test_eal_stop(struct rte_mempool *pool);

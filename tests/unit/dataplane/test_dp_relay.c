@@ -233,10 +233,7 @@ static int setup_n(uint32_t d2c_slots)
 	struct fxr_tcp_cfg tc;
 	struct fxr_chan_cfg cc;
 	struct rte_mbuf *m;
-	struct rte_ether_hdr *eh;
-	struct rte_arp_hdr *ah;
 	char err[256];
-	char *p;
 
 	fxr_lcore_init(lc, &cfg, 0, 0, 0, pool, &dp_test_our_mac, false);
 	lc->now_tsc = rte_get_tsc_hz();
@@ -254,24 +251,8 @@ static int setup_n(uint32_t d2c_slots)
 	assert_int_equal(fxr_dpchan_lane_init(lc, dp_chan), 0);
 	assert_int_equal(fxr_relay_start(lc, RELAY_PORT), 0);
 	/* teach ARP the peer */
-	m = rte_pktmbuf_alloc(pool);
-	assert_non_null(m);
-	p = rte_pktmbuf_append(m, (uint16_t)(sizeof(*eh) + sizeof(*ah)));
-	assert_non_null(p);
-	memset(p, 0, rte_pktmbuf_data_len(m));
-	eh = (struct rte_ether_hdr *)p;
-	eh->dst_addr = dp_test_bcast_mac;
-	eh->src_addr = dp_test_peer_mac;
-	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
-	ah = (struct rte_arp_hdr *)(eh + 1);
-	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
-	ah->arp_plen = 4;
-	ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
-	ah->arp_data.arp_sha = dp_test_peer_mac;
-	ah->arp_data.arp_sip = PEER_IP;
-	ah->arp_data.arp_tip = OUR_IP;
+	m = dp_test_arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP,
+		OUR_IP);
 	fxr_eth_input_burst(lc, &m, 1);
 	rte_pktmbuf_free_bulk(lc->tx, lc->tx_n);
 	lc->tx_n = 0;

@@ -76,40 +76,6 @@ static void drain_tx(void)
 	lc->tx_n = 0;
 }
 
-static struct rte_mbuf *frame(const struct rte_ether_addr *dst, const struct rte_ether_addr *src,
-	uint16_t ethertype, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eh;
-
-	assert_non_null(m);
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)(sizeof(*eh) + len));
-	assert_non_null(eh);
-	memset(eh, 0, sizeof(*eh) + len);
-	eh->dst_addr = *dst;
-	eh->src_addr = *src;
-	eh->ether_type = rte_cpu_to_be_16(ethertype);
-	return m;
-}
-
-static struct rte_mbuf *arp(uint16_t op, const struct rte_ether_addr *eth_dst,
-	const struct rte_ether_addr *sha, uint32_t spa, uint32_t tpa)
-{
-	struct rte_mbuf *m = frame(eth_dst, sha, RTE_ETHER_TYPE_ARP, sizeof(struct rte_arp_hdr));
-	struct rte_arp_hdr *ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *,
-		sizeof(struct rte_ether_hdr));
-
-	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
-	ah->arp_plen = 4;
-	ah->arp_opcode = rte_cpu_to_be_16(op);
-	ah->arp_data.arp_sha = *sha;
-	ah->arp_data.arp_sip = spa;
-	ah->arp_data.arp_tip = tpa;
-	return m;
-}
-
 static struct rte_ipv4_hdr *ip_of(struct rte_mbuf *m)
 {
 	return rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
@@ -125,7 +91,7 @@ static struct rte_mbuf *echo(const struct rte_ether_addr *src_mac, uint32_t src,
 	uint16_t payload)
 {
 	uint16_t icmp_len = (uint16_t)(sizeof(struct rte_icmp_hdr) + payload);
-	struct rte_mbuf *m = frame(&dp_test_our_mac, src_mac, RTE_ETHER_TYPE_IPV4,
+	struct rte_mbuf *m = dp_test_frame(&dp_test_our_mac, src_mac, RTE_ETHER_TYPE_IPV4,
 		(uint16_t)(sizeof(struct rte_ipv4_hdr) + icmp_len));
 	struct rte_ipv4_hdr *ip = ip_of(m);
 	struct rte_icmp_hdr *icmp = icmp_of(m);
@@ -158,7 +124,7 @@ static void refresh_ip_cksum(struct rte_mbuf *m)
 /* Teaches the lcore dp_test_peer_mac for PEER_IP by an ARP request for us, and drops the reply. */
 static void learn_peer(void)
 {
-	input(arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
+	input(dp_test_arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
 	assert_int_equal(lc->tx_n, 1);
 	drain_tx();
 }
@@ -195,7 +161,7 @@ static void test_arp_request_for_us_gets_reply(void **state)
 	const struct rte_arp_hdr *ah;
 
 	(void)state;
-	input(arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
+	input(dp_test_arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
 	assert_int_equal(lc->tx_n, 1);
 	eh = rte_pktmbuf_mtod(lc->tx[0], const struct rte_ether_hdr *);
 	ah = (const struct rte_arp_hdr *)(eh + 1);
@@ -215,7 +181,7 @@ static void test_arp_request_for_us_gets_reply(void **state)
 static void test_arp_request_for_another_is_ignored(void **state)
 {
 	(void)state;
-	input(arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, dp_test_addr("10.200.2.77")));
+	input(dp_test_arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, dp_test_addr("10.200.2.77")));
 	assert_int_equal(lc->tx_n, 0);
 	assert_int_equal(ctr(FXR_CTR_arp_drop_not_for_us), 1);
 	/* RFC 826: only the target creates an entry */
@@ -281,7 +247,7 @@ static void test_echo_from_unknown_neighbour_waits_for_arp(void **state)
 	assert_int_equal(ctr(FXR_CTR_arp_pending_queued), 1);
 	drain_tx();
 
-	input(arp(RTE_ARP_OP_REPLY, &dp_test_our_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
+	input(dp_test_arp(RTE_ARP_OP_REPLY, &dp_test_our_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
 	assert_int_equal(lc->tx_n, 1);
 	assert_echo_reply(lc->tx[0], &dp_test_peer_mac, PEER_IP, 16);
 	assert_int_equal(ctr(FXR_CTR_arp_rx_reply), 1);
@@ -300,7 +266,7 @@ static void test_off_link_source_goes_via_gateway(void **state)
 		sizeof(struct rte_ether_hdr));
 	assert_int_equal(ah->arp_data.arp_tip, GW_IP);
 	drain_tx();
-	input(arp(RTE_ARP_OP_REPLY, &dp_test_our_mac, &gw_mac, GW_IP, OUR_IP));
+	input(dp_test_arp(RTE_ARP_OP_REPLY, &dp_test_our_mac, &gw_mac, GW_IP, OUR_IP));
 	assert_int_equal(lc->tx_n, 1);
 	assert_echo_reply(lc->tx[0], &gw_mac, dp_test_addr("192.0.2.9"), 8);
 }
@@ -367,12 +333,12 @@ static struct rte_mbuf *bad_packet(enum bad_kind kind)
 	case BAD_ETHERTYPE: eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6); break;
 	case BAD_ARP_HLEN:
 		rte_pktmbuf_free(m);
-		m = arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP);
+		m = dp_test_arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP);
 		rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(*eh))->arp_hlen = 8;
 		return m;
 	case BAD_ARP_SHORT:
 		rte_pktmbuf_free(m);
-		m = arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP);
+		m = dp_test_arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &dp_test_peer_mac, PEER_IP, OUR_IP);
 		rte_pktmbuf_trim(m, 1);
 		return m;
 	}
@@ -438,7 +404,7 @@ static void test_arp_cache_is_bounded(void **state)
 		uint32_t ip = htonl(0x0ac80400u + i);   /* 10.200.4.0 + i: on-link, not ours */
 
 		mac.addr_bytes[5] = (uint8_t)i;
-		input(arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &mac, ip, OUR_IP));
+		input(dp_test_arp(RTE_ARP_OP_REQUEST, &dp_test_bcast_mac, &mac, ip, OUR_IP));
 		drain_tx();
 		lc->now_tsc++;
 	}
