@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_telemetry.h>
 
 #include "counters.h"
@@ -70,14 +71,16 @@ static int counters_telemetry_cb(const char *cmd, const char *params, struct rte
 	rte_tel_data_start_dict(d);
 	for (unsigned int i = 0; i < FXR_CTR__COUNT; i++)
 		rte_tel_data_add_dict_u64(d, ctr_names[i], sum.v[i]);
+	/* not a counter: what busy_cycles are counted in */
+	rte_tel_data_add_dict_u64(d, "tsc_hz", rte_get_tsc_hz());
 	return 0;
 }
 
 int fxr_counters_telemetry_init(void)
 {
-	RTE_BUILD_BUG_ON(FXR_CTR__COUNT > RTE_TEL_MAX_DICT_ENTRIES);
+	RTE_BUILD_BUG_ON(FXR_CTR__COUNT + 1 > RTE_TEL_MAX_DICT_ENTRIES);
 	return rte_telemetry_register_cmd("/fxr/counters", counters_telemetry_cb,
-		"Returns the fxr-dataplane counters summed over all lcores. Takes no parameters.");
+		"Returns the fxr-dataplane counters summed over all lcores, and tsc_hz. Takes no parameters.");
 }
 
 void fxr_counters_dump(FILE *out)

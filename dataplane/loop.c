@@ -172,9 +172,12 @@ int fxr_loop_run(void *arg)
 			lc->next_timer_tsc = lc->now_tsc + timer_tsc;
 			fxr_counters_publish(&lc->published, &lc->ctr);
 		}
-		if (n == 0 && !chan_work && !lc->busy_poll
-			&& lc->empty_polls >= FXR_IDLE_POLLS_BEFORE_SLEEP)
+		if (n != 0 || chan_work) {
+			FXR_CTR_INC(lc, busy_iterations);
+			FXR_CTR_ADD(lc, busy_cycles, rte_rdtsc() - lc->now_tsc);
+		} else if (!lc->busy_poll && lc->empty_polls >= FXR_IDLE_POLLS_BEFORE_SLEEP) {
 			idle_backoff(lc);
+		}
 	}
 	lc->now_tsc = rte_rdtsc();
 	if (lc->tx_n != 0)
