@@ -17,6 +17,7 @@
 #include "fxr/chan_shm.h"
 
 #include "config-t.h"
+#include "conncheck.h"
 #include "counters.h"
 #include "dpchan.h"
 #include "lcore-t.h"
@@ -65,6 +66,9 @@ int main(int argc, char **argv)
 	struct fxr_port_info port;
 	struct fxr_tcp_cfg tcp_cfg;
 	struct fxr_chan *chan = NULL;
+	struct fxr_conncheck_set *conncheck = NULL;
+	struct rte_malloc_socket_stats heap;
+	size_t heap_before;
 	char err[256];
 	char ip[INET_ADDRSTRLEN];
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
@@ -112,7 +116,7 @@ int main(int argc, char **argv)
 	port_id = (uint16_t)rte_eth_find_next(0);
 	if (rte_eth_dev_count_avail() > 1)
 		FXR_DP_LOG(WARNING, "%u ports: using port %u only", rte_eth_dev_count_avail(), port_id);
-	rc = fxr_port_init(port_id, (uint16_t)rte_lcore_count(), &port);
+	rc = fxr_port_init(port_id, (uint16_t)rte_lcore_count(), cfg.mbufs, &port);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "port %u set-up failed: %s\n", port_id, rte_strerror(-rc));
 
@@ -130,10 +134,23 @@ int main(int argc, char **argv)
 			port.tx_ip_cksum_offload);
 		fxr_tcp_cfg_default(&tcp_cfg);
 		tcp_cfg.time_wait_ms = cfg.time_wait_ms;
+		tcp_cfg.tx_seg_max = port.tx_seg_max;
+		tcp_cfg.max_tcbs = cfg.max_conns;
+		/* what RX needs to go on receiving the ACKs that free the queues */
+		tcp_cfg.mbuf_reserve = (uint32_t)port.nb_queues * (port.nb_rxd + 2u * FXR_RX_BURST);
 		lc->now_tsc = rte_rdtsc();
+		rte_malloc_get_socket_stats((int)rte_lcore_to_socket_id(lcore_id), &heap);
+		heap_before = heap.heap_allocsz_bytes;
 		rc = fxr_tcp_init(lc, &tcp_cfg, port.tx_tcp_cksum_offload);
 		if (rc < 0)
-			rte_exit(EXIT_FAILURE, "lcore %u: TCP stack: %s\n", lcore_id, rte_strerror(-rc));
+			rte_exit(EXIT_FAILURE, "lcore %u: TCP stack of %u connections (--max-conns): %s"
+				" (more hugepage memory: EAL -m)\n", lcore_id, cfg.max_conns,
+				rte_strerror(-rc));
+		rte_malloc_get_socket_stats((int)rte_lcore_to_socket_id(lcore_id), &heap);
+		FXR_DP_LOG(NOTICE, "lcore %u: TCP stack for %u connections: %.1f MiB of hugepage"
+			" memory, %zu bytes a connection", lcore_id, cfg.max_conns,
+			(double)(heap.heap_allocsz_bytes - heap_before) / (1 << 20),
+			(heap.heap_allocsz_bytes - heap_before) / cfg.max_conns);
 		rc = fxr_services_start(lc, cfg.echo_port, cfg.discard_port);
 		if (rc < 0)
 			rte_exit(EXIT_FAILURE, "--service: %s\n", rte_strerror(-rc));
@@ -147,6 +164,12 @@ int main(int argc, char **argv)
 			rte_exit(EXIT_FAILURE, "too many lcores for the counter registry\n");
 		lcores[lcore_id] = lc;
 	}
+	if (cfg.n_conncheck != 0) {
+		conncheck = fxr_conncheck_start(lcores[rte_get_main_lcore()], cfg.conncheck,
+			cfg.n_conncheck);
+		if (conncheck == NULL)
+			rte_exit(EXIT_FAILURE, "no memory for --connect-check\n");
+	}
 	rc = fxr_counters_telemetry_init();
 	if (rc < 0)
 		FXR_DP_LOG(WARNING, "telemetry command /fxr/counters not registered: %s",
@@ -155,10 +178,11 @@ int main(int argc, char **argv)
 	inet_ntop(AF_INET, &cfg.ip, ip, sizeof(ip));
 	rte_ether_format_addr(mac, sizeof(mac), &port.mac);
 	FXR_DP_LOG(NOTICE, "ready: port %u (%s) mac %s ip %s/%u, %u lcore(s), tx ip checksum %s,"
-		" tx tcp checksum %s, relay port %u, channel %s, echo %u, discard %u, idle %s",
+		" tx tcp checksum %s, tx payload %s, relay port %u, channel %s, echo %u, discard %u, idle %s",
 		port_id, port.driver, mac, ip, cfg.plen, rte_lcore_count(),
 		port.tx_ip_cksum_offload ? "offloaded" : "in software",
-		port.tx_tcp_cksum_offload ? "offloaded" : "in software", cfg.tcp_port,
+		port.tx_tcp_cksum_offload ? "offloaded" : "in software",
+		port.tx_seg_max > 1 ? "by reference" : "copied (single-segment port)", cfg.tcp_port,
 		cfg.channel, cfg.echo_port,
 		cfg.discard_port,
 		cfg.busy_poll ? "busy-poll" : "back-off");
@@ -166,6 +190,7 @@ int main(int argc, char **argv)
 	rte_eal_mp_remote_launch(fxr_loop_run, lcores, CALL_MAIN);
 	rte_eal_mp_wait_lcore();
 
+	fxr_conncheck_fini(lcores[rte_get_main_lcore()], conncheck);
 	RTE_LCORE_FOREACH(lcore_id) {
 		fxr_tcp_dump(stdout, lcores[lcore_id]);
 		fxr_tcp_fini(lcores[lcore_id]);

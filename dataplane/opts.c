@@ -18,6 +18,9 @@ enum {
 	OPT_FAULT,
 	OPT_TX_FLUSH_US,
 	OPT_TIME_WAIT_MS,
+	OPT_CONNECT_CHECK,
+	OPT_MAX_CONNS,
+	OPT_MBUFS,
 	OPT_HELP,
 };
 
@@ -31,6 +34,9 @@ static const struct option long_opts[] = {
 	{ "fault", required_argument, NULL, OPT_FAULT },
 	{ "tx-flush-us", required_argument, NULL, OPT_TX_FLUSH_US },
 	{ "time-wait-ms", required_argument, NULL, OPT_TIME_WAIT_MS },
+	{ "connect-check", required_argument, NULL, OPT_CONNECT_CHECK },
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+	{ "mbufs", required_argument, NULL, OPT_MBUFS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -57,12 +63,28 @@ void fxr_opts_usage(FILE *out, const char *prog)
 		"                      (default %d)\n"
 		"  --time-wait-ms N    TCP TIME-WAIT length in ms (default %d; RFC 9293's 2 MSL is\n"
 		"                      minutes, a relay with many short connections wants less)\n"
+		"  --max-conns N       TCP connections per lcore (default %u, at most %u): the TCB\n"
+		"                      and relay tables, sized at start from hugepages (about 1 KB\n"
+		"                      each: give EAL -m accordingly; a start-up line says how much)\n"
+		"  --mbufs N           packet buffers in the port's pool (default: what the queues\n"
+		"                      need, at least 8191; at most %u): what busy connections hold\n"
+		"                      (receive windows, send queues) comes from it; when it runs\n"
+		"                      low, relaying pauses and arriving data is dropped (counted)\n"
+		"                      rather than the loop stalling; about 2.3 KB each (EAL -m)\n"
+		"  --connect-check ADDR:PORT[,bytes=N]\n"
+		"                      link check at start: open a TCP connection from the dataplane\n"
+		"                      to an echo server (RFC 862), send N bytes (default %u, at most\n"
+		"                      %u; 0: connect and close), check they come back, log the\n"
+		"                      result and count it (conncheck_*); up to %d, on the first lcore\n"
 		"  --help              this text\n"
 		"\n"
 		"Counters: telemetry command /fxr/counters (dpdk-telemetry.py), and printed at exit.\n"
 		"Stop with SIGINT or SIGTERM.\n",
 		prog, FXR_DP_TCP_PORT_DEFAULT, FXR_DP_CHANNEL_DEFAULT, FXR_DP_TX_FLUSH_US_DEFAULT,
-		FXR_DP_TIME_WAIT_MS_DEFAULT);
+		FXR_DP_TIME_WAIT_MS_DEFAULT, FXR_DP_MAX_CONNS_DEFAULT, FXR_DP_MAX_CONNS_MAX,
+		FXR_DP_MBUFS_MAX,
+		FXR_DP_CONNCHECK_BYTES_DEFAULT,
+		FXR_DP_CONNCHECK_BYTES_MAX, FXR_DP_CONNCHECK_MAX);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -151,6 +173,44 @@ static int parse_service(const char *arg, struct fxr_dp_config *cfg, char *err, 
 	return 0;
 }
 
+/* --connect-check ADDR:PORT[,bytes=N] */
+static int parse_conncheck(const char *arg, struct fxr_dp_config *cfg, char *err, size_t errlen)
+{
+	struct fxr_conncheck_spec *c;
+	const char *colon = strchr(arg, ':');
+	const char *comma;
+	char buf[32];
+	struct in_addr a;
+	unsigned long long n;
+
+	if (cfg->n_conncheck == FXR_DP_CONNCHECK_MAX)
+		return fail(err, errlen, "--connect-check: at most %d", FXR_DP_CONNCHECK_MAX);
+	c = &cfg->conncheck[cfg->n_conncheck];
+	if (colon == NULL || (size_t)(colon - arg) >= sizeof(buf))
+		return fail(err, errlen, "--connect-check %s: expected ADDR:PORT[,bytes=N]", arg);
+	memcpy(buf, arg, (size_t)(colon - arg));
+	buf[colon - arg] = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1 || a.s_addr == 0)
+		return fail(err, errlen, "--connect-check %s: '%s' is not an IPv4 address", arg, buf);
+	c->addr = a.s_addr;
+	comma = strchr(colon + 1, ',');
+	snprintf(buf, sizeof(buf), "%.*s",
+		(int)(comma != NULL ? (size_t)(comma - colon - 1) : strlen(colon + 1)), colon + 1);
+	if (parse_uint(buf, 1, 65535, &n) < 0)
+		return fail(err, errlen, "--connect-check %s: port must be 1..65535", arg);
+	c->port = (uint16_t)n;
+	c->bytes = FXR_DP_CONNCHECK_BYTES_DEFAULT;
+	if (comma != NULL) {
+		if (strncmp(comma + 1, "bytes=", 6) != 0
+			|| parse_uint(comma + 7, 0, FXR_DP_CONNCHECK_BYTES_MAX, &n) < 0)
+			return fail(err, errlen, "--connect-check %s: expected bytes=0..%u after the port",
+				arg, FXR_DP_CONNCHECK_BYTES_MAX);
+		c->bytes = (uint32_t)n;
+	}
+	cfg->n_conncheck++;
+	return 0;
+}
+
 int fxr_opts_parse_fault(const char *arg, struct fxr_dp_config *cfg, char *err, size_t errlen)
 {
 	struct fxr_fault_spec *f;
@@ -222,6 +282,7 @@ int fxr_opts_parse(int argc, char **argv, struct fxr_dp_config *cfg, char *err, 
 	cfg->tcp_port = FXR_DP_TCP_PORT_DEFAULT;
 	cfg->tx_flush_us = FXR_DP_TX_FLUSH_US_DEFAULT;
 	cfg->time_wait_ms = FXR_DP_TIME_WAIT_MS_DEFAULT;
+	cfg->max_conns = FXR_DP_MAX_CONNS_DEFAULT;
 	strcpy(cfg->channel, FXR_DP_CHANNEL_DEFAULT);
 
 	optind = 0;
@@ -271,6 +332,21 @@ int fxr_opts_parse(int argc, char **argv, struct fxr_dp_config *cfg, char *err, 
 			if (parse_uint(optarg, 1, 240000, &n) < 0)
 				rc = fail(err, errlen, "--time-wait-ms %s: must be 1..240000", optarg);
 			cfg->time_wait_ms = (uint32_t)n;
+			break;
+		case OPT_MAX_CONNS:
+			if (parse_uint(optarg, 8, FXR_DP_MAX_CONNS_MAX, &n) < 0)
+				rc = fail(err, errlen, "--max-conns %s: must be 8..%u", optarg,
+					FXR_DP_MAX_CONNS_MAX);
+			cfg->max_conns = (uint32_t)n;
+			break;
+		case OPT_MBUFS:
+			if (parse_uint(optarg, 1, FXR_DP_MBUFS_MAX, &n) < 0)
+				rc = fail(err, errlen, "--mbufs %s: must be 1..%u", optarg,
+					FXR_DP_MBUFS_MAX);
+			cfg->mbufs = (uint32_t)n;
+			break;
+		case OPT_CONNECT_CHECK:
+			rc = parse_conncheck(optarg, cfg, err, errlen);
 			break;
 		case 'h':
 		case OPT_HELP:

@@ -18,7 +18,8 @@
 #define POOL_CACHE 256
 #define POOL_MIN 8191u
 
-unsigned int fxr_port_pool_size(uint16_t nb_queues, uint16_t nb_rxd, uint16_t nb_txd)
+unsigned int fxr_port_pool_size(uint16_t nb_queues, uint16_t nb_rxd, uint16_t nb_txd,
+	unsigned int min_mbufs)
 {
 	unsigned int per_queue = nb_rxd + nb_txd + 2 * FXR_RX_BURST + FXR_TX_BUF
 		+ FXR_ARP_PENDING_MAX + 2 * FXR_FAULT_HELD_MAX + POOL_CACHE;
@@ -26,6 +27,8 @@ unsigned int fxr_port_pool_size(uint16_t nb_queues, uint16_t nb_rxd, uint16_t nb
 
 	if (n < POOL_MIN)
 		n = POOL_MIN;
+	if (n < min_mbufs)
+		n = min_mbufs;
 	return rte_align32pow2(n + 1) - 1;
 }
 
@@ -34,7 +37,8 @@ unsigned int fxr_port_mbuf_priv_size(void)
 	return RTE_ALIGN(sizeof(struct fxr_tcp_reass_seg), RTE_MBUF_PRIV_ALIGN);
 }
 
-int fxr_port_init(uint16_t port_id, uint16_t nb_queues, struct fxr_port_info *info)
+int fxr_port_init(uint16_t port_id, uint16_t nb_queues, unsigned int min_mbufs,
+	struct fxr_port_info *info)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info dev;
@@ -75,6 +79,12 @@ int fxr_port_init(uint16_t port_id, uint16_t nb_queues, struct fxr_port_info *in
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 		info->tx_tcp_cksum_offload = true;
 	}
+	/* chained frames let TCP send payload by reference to its send queue (tcp_output.c) */
+	info->tx_seg_max = 1;
+	if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		info->tx_seg_max = RTE_MAX(dev.tx_desc_lim.nb_mtu_seg_max, (uint16_t)1);
+	}
 	if (dev.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM) {
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 		info->rx_tcp_cksum_offload = true;
@@ -99,12 +109,12 @@ int fxr_port_init(uint16_t port_id, uint16_t nb_queues, struct fxr_port_info *in
 
 	snprintf(pool_name, sizeof(pool_name), "fxr_mbuf_p%u", port_id);
 	info->mp = rte_pktmbuf_pool_create(pool_name,
-		fxr_port_pool_size(nb_queues, info->nb_rxd, info->nb_txd), POOL_CACHE,
+		fxr_port_pool_size(nb_queues, info->nb_rxd, info->nb_txd, min_mbufs), POOL_CACHE,
 		(uint16_t)fxr_port_mbuf_priv_size(),
 		RTE_MBUF_DEFAULT_BUF_SIZE, socket < 0 ? (int)rte_socket_id() : socket);
 	if (info->mp == NULL) {
 		FXR_DP_LOG(ERR, "port %u: mbuf pool of %u: %s", port_id,
-			fxr_port_pool_size(nb_queues, info->nb_rxd, info->nb_txd),
+			fxr_port_pool_size(nb_queues, info->nb_rxd, info->nb_txd, min_mbufs),
 			rte_strerror(rte_errno));
 		return -ENOMEM;
 	}

@@ -94,9 +94,13 @@ struct fxr_tcb {
 
 	/* send queue: mbuf segments linked by ->next, data = payload only. The first
 	 * sndq_off bytes of the head are acknowledged already; sequence snd_una is at head +
-	 * sndq_off. sndq_bytes counts unacknowledged + unsent bytes. */
+	 * sndq_off. sndq_bytes counts unacknowledged + unsent bytes. sndq_hint is the mbuf
+	 * where the last seek ended (NULL: none), sndq_hint_off the offset of its first byte
+	 * from the head's first byte: sending a window walks the queue once, not per segment. */
 	struct rte_mbuf *sndq_head;
 	struct rte_mbuf *sndq_tail;
+	struct rte_mbuf *sndq_hint;
+	uint32_t sndq_hint_off;
 	uint32_t sndq_off;
 	uint32_t sndq_bytes;
 	uint32_t rcv_held;    /* bytes handed to the app and not yet released (window) */
@@ -139,6 +143,8 @@ struct fxr_tcp_listener {
 struct fxr_tcp_cfg {
 	uint32_t max_tcbs;         /* TCB table size */
 	uint32_t time_wait_ms;     /* TIME-WAIT length (RFC 9293 says 2 MSL; ours is short) */
+	uint32_t fin_wait2_ms;     /* FIN-WAIT-2 with nothing from the peer this long: RST and
+	                            * close (RFC 9293 sets no bound; Linux's tcp_fin_timeout) */
 	uint32_t rcv_buf;          /* receive window we offer, bytes */
 	uint32_t snd_buf;          /* send queue bound the app is told about (fxr_tcp_send_space) */
 	uint32_t delack_ms;        /* delayed-ACK timeout (RFC 1122 §4.2.3.2: < 500 ms) */
@@ -147,6 +153,13 @@ struct fxr_tcp_cfg {
 	uint32_t challenge_acks_per_s; /* RFC 5961 §7 limit on challenge ACKs (per lcore) */
 	uint16_t mss;              /* our MSS (MTU 1500 - 40) */
 	uint16_t syn_backlog;      /* per listener */
+	uint32_t mbuf_reserve;     /* free mbufs of the pool kept for RX and ACKs: below this,
+	                            * arriving data is dropped (and acked) instead of held, so
+	                            * that what the queues hold can never starve RX of the ACKs
+	                            * that free them; 0: no check */
+	uint16_t tx_seg_max;       /* mbufs the port chains in one frame (struct fxr_port_info);
+	                            * 0 or 1: payload is copied into the frame, else it goes by
+	                            * reference (indirect mbufs attached to the send queue's) */
 };
 
 /* Per-lcore TCP state. */
@@ -174,6 +187,7 @@ struct fxr_tcp_stack {
 	struct fxr_tcp_reass_cfg reass_cfg;
 	struct fxr_tcp_listener listeners[FXR_TCP_LISTENERS_MAX];
 	bool tx_tcp_cksum_offload;
+	bool pool_low;                    /* fewer than cfg.mbuf_reserve free (end of last burst) */
 	struct rte_mempool *mp;
 };
 

@@ -12,6 +12,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 #include <rte_random.h>
 
 #include "counters.h"
@@ -31,6 +32,7 @@ void fxr_tcp_cfg_default(struct fxr_tcp_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_tcbs = 16384;
 	cfg->time_wait_ms = 1000;
+	cfg->fin_wait2_ms = 60000;
 	cfg->rcv_buf = 1u << 20;
 	cfg->snd_buf = 1u << 20;
 	cfg->delack_ms = 40;
@@ -196,6 +198,15 @@ void fxr_tcp_flush(struct fxr_lcore *lc)
 			fxr_tcp_output(lc, tcb);
 	}
 	s->n_pending = 0;
+	/* once a burst (it reads every lcore's cache): the next burst holds no new data when
+	 * the pool runs low */
+	if (s->cfg.mbuf_reserve != 0) {
+		bool low = rte_mempool_avail_count(s->mp) < s->cfg.mbuf_reserve;
+
+		if (low && !s->pool_low)
+			FXR_CTR_INC(lc, tcp_pool_low);
+		s->pool_low = low;
+	}
 }
 
 void fxr_tcp_app_closed(struct fxr_lcore *lc, struct fxr_tcb *tcb, int reason)

@@ -247,12 +247,17 @@ static void rtt_sample(struct fxr_tcp_stack *s, struct fxr_tcb *tcb, const struc
 /* Frees n acknowledged bytes from the head of the send queue. */
 static void sndq_release(struct fxr_tcb *tcb, uint32_t n)
 {
+	uint32_t freed = 0;
+
 	tcb->sndq_bytes -= n;
 	n += tcb->sndq_off;
 	while (tcb->sndq_head != NULL && n >= rte_pktmbuf_data_len(tcb->sndq_head)) {
 		struct rte_mbuf *m = tcb->sndq_head;
 
 		n -= rte_pktmbuf_data_len(m);
+		freed += rte_pktmbuf_data_len(m);
+		if (m == tcb->sndq_hint)
+			tcb->sndq_hint = NULL;
 		tcb->sndq_head = m->next;
 		m->next = NULL;
 		rte_pktmbuf_free_seg(m);
@@ -260,6 +265,8 @@ static void sndq_release(struct fxr_tcb *tcb, uint32_t n)
 	if (tcb->sndq_head == NULL)
 		tcb->sndq_tail = NULL;
 	tcb->sndq_off = n;
+	if (tcb->sndq_hint != NULL)
+		tcb->sndq_hint_off -= freed;
 }
 
 /* Retransmits one segment at SND.UNA (fast retransmit, partial ACK). */
@@ -355,8 +362,10 @@ static bool ack_process(struct fxr_lcore *lc, struct fxr_tcb *tcb, const struct 
 		if (tcb->sndq_bytes != 0 || (tcb->flags & FXR_TCBF_FIN_QUEUED))
 			fxr_tcp_pending_add(lc, tcb);
 	} else if (g->ack == tcb->snd_una && g->len == 0 && !(g->flags & (F_SYN | F_FIN))
-		&& fxr_tcp_flight(tcb) != 0 && (g->wnd << tcb->snd_wscale) == tcb->snd_wnd) {
-		/* RFC 5681 §2: a duplicate ACK */
+		&& fxr_tcp_flight(tcb) != 0 && (g->wnd << tcb->snd_wscale) == tcb->snd_wnd
+		&& tcb->snd_wnd != 0) {
+		/* RFC 5681 §2: a duplicate ACK (not the answer of a closed window to our probe:
+		 * the octet beyond the window is not lost, the window explains it) */
 		enum fxr_tcp_cc_action act;
 
 		FXR_CTR_INC(lc, tcp_rx_dupack);
@@ -391,13 +400,17 @@ static bool ack_process(struct fxr_lcore *lc, struct fxr_tcb *tcb, const struct 
 			if (tcb->flags & FXR_TCBF_PERSIST)
 				fxr_tcp_rtx_stop(s, tcb);
 			fxr_tcp_pending_add(lc, tcb);
+		} else if (tcb->snd_wnd == 0) {
+			/* RFC 1122 §4.2.2.17: the peer answers while its window stays closed: it
+			 * is alive, however long the probing lasts */
+			tcb->rtx_count = 0;
 		}
 	}
 	/* our FIN acknowledged */
 	if ((tcb->flags & FXR_TCBF_FIN_SENT) && tcb->snd_una == tcb->snd_max) {
 		switch (tcb->state) {
 		case FXR_TCP_FIN_WAIT_1:
-			tcb->state = FXR_TCP_FIN_WAIT_2;
+			fxr_tcp_fin_wait2(s, tcb);
 			break;
 		case FXR_TCP_CLOSING:
 			fxr_tcp_time_wait(lc, tcb);
@@ -730,6 +743,10 @@ void fxr_tcp_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 		}
 		if (len == 0) {
 			ack_now(lc, tcb);
+		} else if (unlikely(s->pool_low)) {
+			/* the pool is nearly empty: keep none of it; the peer sends it again */
+			FXR_CTR_INC(lc, tcp_drop_pool_low);
+			ack_now(lc, tcb);
 		} else {
 			rte_pktmbuf_adj(m, (uint16_t)(g.hdr + head));
 			rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - len));
@@ -737,6 +754,9 @@ void fxr_tcp_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 			if (tcb->state == FXR_TCP_CLOSED)
 				goto out;
 		}
+		/* the peer is still sending: the FIN-WAIT-2 bound counts from its last data */
+		if (tcb->state == FXR_TCP_FIN_WAIT_2)
+			fxr_tcp_fin_wait2(s, tcb);
 	}
 
 	/* eighth: FIN, once everything before it has arrived */

@@ -16,6 +16,10 @@ struct rte_mbuf;
 #define FXR_TCP_WSCALE_OURS 7       /* our window shift (RFC 7323 §2.3: at most 14) */
 #define FXR_TCP_MSS_DEFAULT_PEER 536 /* RFC 9293 §3.7.1: peer sent no MSS option */
 #define FXR_TCP_PENDING_MAX 1024
+/* Most mbufs a data segment chains behind its header mbuf when sending by reference: a
+ * range spread over more (tiny relayed pieces) is copied instead, which is then cheaper than
+ * the descriptors. */
+#define FXR_TCP_TX_REF_SEGS_MAX 8u
 
 /* Options of one received segment (tcp_options.c). */
 struct fxr_tcp_opts {
@@ -97,6 +101,9 @@ void fxr_tcp_timer_update(struct fxr_tcp_stack *s, struct fxr_tcb *tcb);
 /* Starts (or restarts) the retransmission timer at the current RTO. */
 void fxr_tcp_rtx_arm(struct fxr_tcp_stack *s, struct fxr_tcb *tcb);
 void fxr_tcp_rtx_stop(struct fxr_tcp_stack *s, struct fxr_tcb *tcb);
+/* Enters FIN-WAIT-2, or stays there after a segment from the peer: timer for
+ * cfg.fin_wait2_ms. */
+void fxr_tcp_fin_wait2(struct fxr_tcp_stack *s, struct fxr_tcb *tcb);
 /* Enters TIME-WAIT: timer for cfg.time_wait_ms. */
 void fxr_tcp_time_wait(struct fxr_lcore *lc, struct fxr_tcb *tcb);
 

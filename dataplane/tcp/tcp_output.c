@@ -4,9 +4,13 @@
  * offloaded when the port can. No Nagle: the relay forwards what it gets at once.
  *
  * Payload: the send queue holds references to the application's mbufs (received on some
- * connection, perhaps). The ports we run on here (net_af_xdp) take single-segment frames
- * only, so a segment's payload is copied into the frame it leaves in; the copy is counted
- * (tcp_tx_copy_bytes). A port with multi-segment TX would chain indirect mbufs instead. */
+ * connection, perhaps). Where the port chains mbufs on TX (cfg.tx_seg_max > 1: net_tap, PCI
+ * NICs), a data segment is a header mbuf followed by indirect mbufs attached to the send
+ * queue's, each narrowed to the range it carries (tcp_tx_ref_bytes); the send queue keeps
+ * its own references, so an ACK arriving before the port is done with the frame frees
+ * nothing the port still reads, and a retransmission attaches again. Where the port takes
+ * single-segment frames only (net_af_xdp), the payload is copied into the frame
+ * (tcp_tx_copy_bytes). */
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -30,16 +34,36 @@ uint32_t fxr_tcp_rcv_window(const struct fxr_tcp_stack *s, const struct fxr_tcb 
 	return used >= s->cfg.rcv_buf ? 0 : s->cfg.rcv_buf - used;
 }
 
-/* Copies len bytes from offset off of the send queue to dst. */
-static void sndq_copy(const struct fxr_tcb *tcb, uint32_t off, uint32_t len, uint8_t *dst)
+/* The send queue mbuf holding byte off (from snd_una) of tcb, with *seg_off set to the
+ * byte's offset in it; NULL past the end. The walk starts where the last one ended
+ * (sndq_hint) unless the byte is before it, and leaves the hint where it stops. */
+static struct rte_mbuf *sndq_seek(struct fxr_tcb *tcb, uint32_t off, uint32_t *seg_off)
 {
-	const struct rte_mbuf *seg = tcb->sndq_head;
+	struct rte_mbuf *seg = tcb->sndq_head;
+	uint32_t at = 0; /* offset of seg's first byte from the head's */
 
 	off += tcb->sndq_off;
-	while (seg != NULL && off >= rte_pktmbuf_data_len(seg)) {
-		off -= rte_pktmbuf_data_len(seg);
+	if (tcb->sndq_hint != NULL && tcb->sndq_hint_off <= off) {
+		seg = tcb->sndq_hint;
+		at = tcb->sndq_hint_off;
+	}
+	while (seg != NULL && off - at >= rte_pktmbuf_data_len(seg)) {
+		at += rte_pktmbuf_data_len(seg);
 		seg = seg->next;
 	}
+	if (seg != NULL) {
+		tcb->sndq_hint = seg;
+		tcb->sndq_hint_off = at;
+	}
+	*seg_off = off - at;
+	return seg;
+}
+
+/* Copies len bytes from offset off of the send queue to dst. */
+static void sndq_copy(struct fxr_tcb *tcb, uint32_t off, uint32_t len, uint8_t *dst)
+{
+	const struct rte_mbuf *seg = sndq_seek(tcb, off, &off);
+
 	while (len != 0 && seg != NULL) {
 		uint32_t n = RTE_MIN(len, (uint32_t)rte_pktmbuf_data_len(seg) - off);
 
@@ -49,6 +73,71 @@ static void sndq_copy(const struct fxr_tcb *tcb, uint32_t off, uint32_t len, uin
 		off = 0;
 		seg = seg->next;
 	}
+}
+
+/* Chains to frame m (headers only, one mbuf) len bytes from offset off of the send queue,
+ * as indirect mbufs attached to the queue's and narrowed to the range. Returns 0; -E2BIG
+ * when the range spans more than max mbufs, -ENOMEM when no mbuf is left, -EINVAL when the
+ * queue holds fewer bytes (m is unchanged on error). */
+static int sndq_attach(struct fxr_tcp_stack *s, struct fxr_tcb *tcb, uint32_t off,
+	uint32_t len, unsigned int max, struct rte_mbuf *m)
+{
+	struct rte_mbuf *pieces[FXR_TCP_TX_REF_SEGS_MAX];
+	struct rte_mbuf *seg = sndq_seek(tcb, off, &off);
+	struct rte_mbuf *last = m;
+	unsigned int n = 0;
+	uint32_t left = len;
+
+	for (struct rte_mbuf *t = seg; left != 0 && t != NULL; t = t->next, n++) {
+		if (n == max)
+			return -E2BIG;
+		left -= RTE_MIN(left, (uint32_t)rte_pktmbuf_data_len(t) - (t == seg ? off : 0));
+	}
+	if (unlikely(left != 0))
+		return -EINVAL; /* beyond the queue: the callers never ask for it */
+	if (rte_pktmbuf_alloc_bulk(s->mp, pieces, n) != 0)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++, seg = seg->next) {
+		struct rte_mbuf *mi = pieces[i];
+		uint16_t take = (uint16_t)RTE_MIN(len, (uint32_t)rte_pktmbuf_data_len(seg) - off);
+
+		/* takes a reference on the buffer under seg (its direct mbuf or external buffer) */
+		rte_pktmbuf_attach(mi, seg);
+		mi->data_off = (uint16_t)(mi->data_off + off);
+		mi->data_len = take;
+		mi->pkt_len = take;
+		last->next = mi;
+		last = mi;
+		m->pkt_len += take;
+		len -= take;
+		off = 0;
+	}
+	m->nb_segs = (uint16_t)(m->nb_segs + n);
+	return 0;
+}
+
+/* RFC 9293 §3.1: the TCP checksum of a chained frame, the TCP header at l4_off of m (in
+ * its first mbuf). Each mbuf's sum is folded before it is byte-swapped for an odd starting
+ * offset (RFC 1071 §2(B)); DPDK 22.11's rte_raw_cksum_mbuf swaps an unfolded sum, which is
+ * wrong when an odd-length piece precedes a long one. */
+static uint16_t cksum_chain(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
+	uint32_t l4_off, uint32_t l4_len)
+{
+	uint32_t sum = rte_ipv4_phdr_cksum(ip, 0);
+	uint32_t done = 0;
+
+	for (const struct rte_mbuf *seg = m; seg != NULL && done < l4_len; seg = seg->next) {
+		uint32_t off = seg == m ? l4_off : 0;
+		uint32_t n = RTE_MIN((uint32_t)rte_pktmbuf_data_len(seg) - off, l4_len - done);
+		uint16_t part = rte_raw_cksum(rte_pktmbuf_mtod_offset(seg, const void *, off), n);
+
+		sum += (done & 1) ? rte_bswap16(part) : part;
+		done += n;
+	}
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	return sum == 0 ? 0xffff : (uint16_t)sum;
 }
 
 /* Fills the IPv4 header and the TCP checksum (or its pseudo-header part for offload), then
@@ -80,7 +169,8 @@ static void finish_and_send(struct fxr_lcore *lc, struct rte_mbuf *m, uint32_t r
 		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 	} else {
 		m->ol_flags = 0;
-		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		th->cksum = m->nb_segs == 1 ? rte_ipv4_udptcp_cksum(ip, th)
+			: cksum_chain(m, ip, m->l2_len + m->l3_len, tcp_len);
 	}
 	FXR_CTR_INC(lc, tcp_tx_segs);
 	fxr_ipv4_output(lc, m);
@@ -106,10 +196,32 @@ int fxr_tcp_send_segment(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t seq
 		FXR_CTR_INC(lc, mbuf_alloc_fail);
 		return -ENOMEM;
 	}
-	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(HDRS_LEN + optlen + len));
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(HDRS_LEN + optlen));
 	if (unlikely(p == NULL)) {
 		rte_pktmbuf_free(m);
 		return -ENOMEM;
+	}
+	if (len != 0) {
+		int rc = -E2BIG;
+		uint8_t *dst;
+
+		if (s->cfg.tx_seg_max > 1)
+			rc = sndq_attach(s, tcb, seq - tcb->snd_una, len,
+				RTE_MIN(s->cfg.tx_seg_max - 1u, FXR_TCP_TX_REF_SEGS_MAX), m);
+		if (rc == 0) {
+			FXR_CTR_ADD(lc, tcp_tx_ref_bytes, len);
+		} else {
+			if (rc == -ENOMEM)
+				FXR_CTR_INC(lc, mbuf_alloc_fail);
+			dst = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
+			if (unlikely(dst == NULL)) {
+				rte_pktmbuf_free(m);
+				return -ENOMEM;
+			}
+			sndq_copy(tcb, seq - tcb->snd_una, len, dst);
+			FXR_CTR_ADD(lc, tcp_tx_copy_bytes, len);
+		}
+		FXR_CTR_ADD(lc, tcp_tx_bytes, len);
 	}
 	eh = (struct rte_ether_hdr *)p;
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
@@ -150,11 +262,6 @@ int fxr_tcp_send_segment(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t seq
 		tcb->delack_at = 0;
 	}
 	memcpy(th + 1, opts, optlen);
-	if (len != 0) {
-		sndq_copy(tcb, seq - tcb->snd_una, len, (uint8_t *)(th + 1) + optlen);
-		FXR_CTR_ADD(lc, tcp_tx_copy_bytes, len);
-		FXR_CTR_ADD(lc, tcp_tx_bytes, len);
-	}
 	/* RFC 6298 §3 / Karn: time one new segment at a time when timestamps are off */
 	if (!(tcb->flags & (FXR_TCBF_TS | FXR_TCBF_RTT_TIMING)) && seq == tcb->snd_max
 		&& (len != 0 || (flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)))) {
@@ -304,6 +411,15 @@ void fxr_tcp_sack_output(struct fxr_lcore *lc, struct fxr_tcb *tcb)
 	}
 }
 
+/* RFC 9293 §3.8.6.3: an ACK owed but not yet due starts the delayed-ACK timer. */
+static void delack_arm(struct fxr_tcp_stack *s, struct fxr_tcb *tcb)
+{
+	if ((tcb->flags & FXR_TCBF_ACK_DELAYED) && tcb->delack_at == 0) {
+		tcb->delack_at = s->now_ms + s->cfg.delack_ms;
+		fxr_tcp_timer_update(s, tcb);
+	}
+}
+
 void fxr_tcp_output(struct fxr_lcore *lc, struct fxr_tcb *tcb)
 {
 	struct fxr_tcp_stack *s = lc->tcp;
@@ -318,8 +434,10 @@ void fxr_tcp_output(struct fxr_lcore *lc, struct fxr_tcb *tcb)
 		break;
 	case FXR_TCP_FIN_WAIT_2:
 	case FXR_TCP_TIME_WAIT:
+		/* nothing of ours left to send; data still arrives in FIN-WAIT-2 */
 		if (tcb->flags & FXR_TCBF_ACK_NOW)
 			fxr_tcp_send_ack(lc, tcb);
+		delack_arm(s, tcb);
 		return;
 	default:
 		return;
@@ -375,8 +493,5 @@ void fxr_tcp_output(struct fxr_lcore *lc, struct fxr_tcb *tcb)
 		tcb->flags |= FXR_TCBF_PERSIST;
 		fxr_tcp_rtx_arm(s, tcb);
 	}
-	if ((tcb->flags & FXR_TCBF_ACK_DELAYED) && tcb->delack_at == 0) {
-		tcb->delack_at = s->now_ms + s->cfg.delack_ms;
-		fxr_tcp_timer_update(s, tcb);
-	}
+	delack_arm(s, tcb);
 }

@@ -40,7 +40,7 @@ void fxr_tcb_free(struct fxr_tcp_stack *s, struct fxr_tcb *tcb)
 	rte_hash_del_key(s->hash, &tcb->key);
 	if (tcb->sndq_head != NULL)
 		rte_pktmbuf_free(tcb->sndq_head);
-	tcb->sndq_head = tcb->sndq_tail = NULL;
+	tcb->sndq_head = tcb->sndq_tail = tcb->sndq_hint = NULL;
 	if (tcb->flags & FXR_TCBF_OOO)
 		fxr_tcp_reass_flush(&fxr_tcb_ooo(s, tcb)->reass);
 	tcb->state = FXR_TCP_CLOSED;

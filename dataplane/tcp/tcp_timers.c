@@ -3,7 +3,8 @@
  * deadlines:
  *   rtx_at    retransmission (RFC 6298 §5), or persist (RFC 9293 §3.8.6.1) when
  *             FXR_TCBF_PERSIST, or SYN / SYN-ACK retransmission, or the end of TIME-WAIT
- *             (RFC 9293 §3.10.7.4; ours is short and configurable);
+ *             (RFC 9293 §3.10.7.4; ours is short and configurable), or the FIN-WAIT-2
+ *             bound (nothing to retransmit in that state: all of ours is acknowledged);
  *   delack_at the delayed ACK (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2: under 500 ms).
  * The stack clock (now_ms) is the TSC in ms; the loop may sleep while timers are pending:
  * they are checked on every iteration, so a sleep of at most ~1 ms delays them that much. */
@@ -56,6 +57,15 @@ void fxr_tcp_rtx_stop(struct fxr_tcp_stack *s, struct fxr_tcb *tcb)
 	fxr_tcp_timer_update(s, tcb);
 }
 
+void fxr_tcp_fin_wait2(struct fxr_tcp_stack *s, struct fxr_tcb *tcb)
+{
+	tcb->state = FXR_TCP_FIN_WAIT_2;
+	tcb->rtx_at = s->now_ms + s->cfg.fin_wait2_ms;
+	if (tcb->rtx_at == 0)
+		tcb->rtx_at = 1;
+	fxr_tcp_timer_update(s, tcb);
+}
+
 void fxr_tcp_time_wait(struct fxr_lcore *lc, struct fxr_tcb *tcb)
 {
 	struct fxr_tcp_stack *s = lc->tcp;
@@ -69,6 +79,8 @@ void fxr_tcp_time_wait(struct fxr_lcore *lc, struct fxr_tcb *tcb)
 	fxr_tcp_timer_update(s, tcb);
 	FXR_CTR_INC(lc, tcp_time_wait);
 }
+
+static void persist_expired(struct fxr_lcore *lc, struct fxr_tcb *tcb);
 
 /* RFC 6298 §5.4-5.6 (and RFC 9293 §3.8.1 for SYN and SYN-ACK): retransmit the earliest
  * unacknowledged segment, back off, restart. RFC 5681 §3.1: cwnd to one segment, and go
@@ -87,8 +99,18 @@ static void rtx_expired(struct fxr_lcore *lc, struct fxr_tcb *tcb)
 		return;
 	}
 	tcb->rtx_count++;
-	fxr_tcp_rto_on_expiry(&tcb->rto, &s->rto_cfg);
 	tcb->flags &= (uint16_t)~FXR_TCBF_RTT_TIMING; /* Karn */
+	if (!syn && tcb->snd_wnd == 0 && fxr_tcp_flight(tcb) <= 1 && tcb->sndq_bytes != 0
+		&& !(tcb->flags & FXR_TCBF_FIN_SENT)) {
+		/* RFC 9293 §3.8.6.1: what timed out is the window probe, and the window is still
+		 * closed: probe again (a closed window is not a loss: no congestion response).
+		 * An answered probe resets rtx_count (tcp_input.c), so only a silent peer is
+		 * given up on, as RFC 1122 §4.2.2.17 requires */
+		tcb->snd_nxt = tcb->snd_una;
+		persist_expired(lc, tcb);
+		return;
+	}
+	fxr_tcp_rto_on_expiry(&tcb->rto, &s->rto_cfg);
 	FXR_CTR_INC(lc, tcp_rto_expired);
 	if (syn) {
 		tcb->flags |= FXR_TCBF_SYN_LOST;
@@ -157,6 +179,13 @@ static void tcb_expire(struct fxr_tw_timer *t, void *ctx)
 		switch (tcb->state) {
 		case FXR_TCP_TIME_WAIT:
 			fxr_tcp_close_tcb(lc, tcb, 0, false);
+			return;
+		case FXR_TCP_FIN_WAIT_2:
+			/* a peer that never closes would hold the TCB for ever: reset it, as
+			 * Linux does when tcp_fin_timeout runs out */
+			FXR_CTR_INC(lc, tcp_fin_wait2_timeout);
+			fxr_tcp_send_rst(lc, tcb);
+			fxr_tcp_close_tcb(lc, tcb, -ETIMEDOUT, false);
 			return;
 		default:
 			if (tcb->flags & FXR_TCBF_PERSIST)

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""tests/integration/echo_server.py: a Linux kernel-TCP echo server (RFC 862) for the
-side-by-side benchmark: one thread per connection, echoes until EOF, then closes.
-usage: echo_server.py PORT"""
+"""tests/integration/echo_server.py: a Linux kernel-TCP echo server (RFC 862), or discard
+server (RFC 863), for the side-by-side benchmarks and the active-open test: one thread per
+connection, echoes (or drops) until EOF, then closes.
+usage: echo_server.py PORT [discard]"""
 import socket
 import sys
 import threading
+
+
+DISCARD = len(sys.argv) > 2 and sys.argv[2] == "discard"
 
 
 def serve(c):
@@ -14,7 +18,8 @@ def serve(c):
             b = c.recv(262144)
             if not b:
                 break
-            c.sendall(b)
+            if not DISCARD:
+                c.sendall(b)
 
 
 def main():

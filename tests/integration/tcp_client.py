@@ -11,6 +11,9 @@ Every socket operation has a timeout, so a mode always ends.
   refused HOST PORT               connect must fail with ECONNREFUSED (a RST)
   discard HOST PORT BYTES         send BYTES to discard, shut down; the server sends nothing
   bench HOST PORT BYTES           like echo, prints MB/s (a benchmark figure, not a check)
+  streams HOST PORT echo|discard N BYTES
+                                  N connections at once, BYTES each (echo: read back, counted,
+                                  not compared); prints the aggregate MB/s (a benchmark)
 """
 import hashlib
 import os
@@ -182,11 +185,55 @@ def discard(host, port, nbytes):
     return 0
 
 
+def streams(host, port, kind, n, nbytes):
+    chunk = data_for(9, 65536)
+    results = []
+
+    def one():
+        s = connect(host, port)
+        got = 0
+
+        def writer():
+            left = nbytes
+            while left > 0:
+                left -= s.send(chunk[:min(left, len(chunk))])
+            s.shutdown(socket.SHUT_WR)
+
+        w = threading.Thread(target=writer)
+        w.start()
+        while True:
+            b = s.recv(262144)
+            if not b:
+                break
+            got += len(b)
+        w.join(TIMEOUT)
+        s.close()
+        results.append(got)
+
+    t0 = time.monotonic()
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(TIMEOUT * 4)
+    dt = time.monotonic() - t0
+    want = n * nbytes if kind == "echo" else 0
+    if len(results) != n or sum(results) != want:
+        print("FAIL streams %s: %d of %d streams ended, %d bytes back, want %d"
+              % (kind, len(results), n, sum(results), want))
+        return 1
+    print("bench %s %d streams x %d bytes in %.3f s: %.1f MB/s sent" % (kind, n, nbytes, dt,
+          n * nbytes / dt / 1e6))
+    return 0
+
+
 def main(argv):
     if len(argv) < 4:
         print(__doc__)
         return 2
     mode, host, port = argv[1], argv[2], int(argv[3])
+    if mode == "streams" and len(argv) == 7:
+        return streams(host, port, argv[4], int(argv[5]), int(argv[6]))
     rest = [int(a) for a in argv[4:]]
     if mode == "echo":
         return echo(host, port, rest[0])

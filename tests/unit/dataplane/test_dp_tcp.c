@@ -161,27 +161,46 @@ struct out_seg {
 	struct fxr_tcp_opts o;
 	unsigned int optlen;
 	uint8_t opts[40];
+	uint16_t nb_segs;         /* mbufs of the frame (more than 1: payload by reference) */
 };
 
-/* Pops the oldest TX packet as a TCP segment, checking the IPv4 and TCP checksums. */
-static void pop_tx(struct out_seg *out)
+/* Takes the oldest TX packet off the lcore's TX buffer; the caller frees it. */
+static struct rte_mbuf *take_tx(void)
 {
 	struct rte_mbuf *m;
-	struct rte_ipv4_hdr *ip;
-	struct rte_tcp_hdr *th;
-	unsigned int tcp_len, doff;
 
 	assert_true(lc->tx_n > 0);
 	m = lc->tx[0];
 	memmove(lc->tx, lc->tx + 1, (lc->tx_n - 1) * sizeof(lc->tx[0]));
 	lc->tx_n--;
-	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	return m;
+}
+
+/* Reads frame m (one mbuf or a chain) as a TCP segment, checking the IPv4 and TCP checksums
+ * over a flat copy of it. */
+static void parse_tx(struct rte_mbuf *m, struct out_seg *out)
+{
+	static uint8_t frame[RTE_MBUF_DEFAULT_BUF_SIZE];
+	const void *flat;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	unsigned int tcp_len, doff;
+
+	assert_true(rte_pktmbuf_pkt_len(m) <= sizeof(frame));
+	flat = rte_pktmbuf_read(m, 0, rte_pktmbuf_pkt_len(m), frame);
+	assert_non_null(flat);
+	if (flat != frame)
+		memcpy(frame, flat, rte_pktmbuf_pkt_len(m));
+	out->nb_segs = m->nb_segs;
+	ip = (struct rte_ipv4_hdr *)(frame + sizeof(struct rte_ether_hdr));
 	assert_int_equal(ip->next_proto_id, IPPROTO_TCP);
 	assert_int_equal(ip->src_addr, OUR_IP);
 	assert_int_equal(ip->dst_addr, PEER_IP);
 	assert_int_equal(rte_raw_cksum(ip, sizeof(*ip)), 0xffff);
 	th = (struct rte_tcp_hdr *)(ip + 1);
 	tcp_len = rte_be_to_cpu_16(ip->total_length) - sizeof(*ip);
+	assert_int_equal(rte_pktmbuf_pkt_len(m),
+		sizeof(struct rte_ether_hdr) + rte_be_to_cpu_16(ip->total_length));
 	assert_int_equal(rte_ipv4_udptcp_cksum(ip, th), 0); /* sums to all ones */
 	doff = (th->data_off >> 4) * 4u;
 	out->flags = th->tcp_flags;
@@ -195,11 +214,34 @@ static void pop_tx(struct out_seg *out)
 	memcpy(out->opts, th + 1, out->optlen);
 	memcpy(out->data, (uint8_t *)th + doff, out->len);
 	fxr_tcp_opts_parse(th, &out->o);
+}
+
+/* Pops the oldest TX packet as a TCP segment (parse_tx) and frees it. */
+static void pop_tx(struct out_seg *out)
+{
+	struct rte_mbuf *m = take_tx();
+
+	parse_tx(m, out);
 	rte_pktmbuf_free(m);
 }
 
 /* a macro, so that a failure names the caller's line */
 #define assert_no_tx() assert_int_equal(lc->tx_n, 0)
+
+/* Over minutes of virtual time the peer's ARP entry ages out: when the oldest TX packet
+ * is our ARP request, the peer answers it (and what waited on it goes out). */
+static void answer_arp(void)
+{
+	const struct rte_ether_hdr *eh;
+
+	if (lc->tx_n == 0)
+		return;
+	eh = rte_pktmbuf_mtod(lc->tx[0], const struct rte_ether_hdr *);
+	if (eh->ether_type != RTE_BE16(RTE_ETHER_TYPE_ARP))
+		return;
+	rte_pktmbuf_free(take_tx());
+	input(dp_test_arp(RTE_ARP_OP_REPLY, &dp_test_our_mac, &dp_test_peer_mac, PEER_IP, OUR_IP));
+}
 
 /* Moves the virtual clock forward by ms and runs the timers. */
 static void advance_ms(uint64_t ms)
@@ -213,6 +255,9 @@ static void advance_ms(uint64_t ms)
 
 /* ---- fixtures ---- */
 
+/* cfg.tx_seg_max of the next fixture (0: the port takes single-segment frames) */
+static uint16_t fixture_tx_seg_max;
+
 static int setup_with(uint16_t syn_backlog)
 {
 	struct fxr_tcp_cfg tc;
@@ -225,6 +270,7 @@ static int setup_with(uint16_t syn_backlog)
 	tc.time_wait_ms = 100;
 	tc.rcv_buf = 65536;
 	tc.syn_backlog = syn_backlog;
+	tc.tx_seg_max = fixture_tx_seg_max;
 	assert_int_equal(fxr_tcp_init(lc, &tc, false), 0);
 	assert_int_equal(fxr_services_start(lc, ECHO_PORT, 0), 0);
 	/* teach ARP the peer, so our segments go straight to the TX buffer */
@@ -240,6 +286,23 @@ static int setup_with(uint16_t syn_backlog)
 static int setup(void **state)
 {
 	(void)state;
+	fixture_tx_seg_max = 0;
+	return setup_with(16);
+}
+
+/* A port that chains up to 32 mbufs a frame: payload goes by reference. */
+static int setup_by_ref(void **state)
+{
+	(void)state;
+	fixture_tx_seg_max = 32;
+	return setup_with(16);
+}
+
+/* A port that chains 2 mbufs a frame: header + one payload reference. */
+static int setup_by_ref2(void **state)
+{
+	(void)state;
+	fixture_tx_seg_max = 2;
 	return setup_with(16);
 }
 
@@ -247,6 +310,7 @@ static int setup(void **state)
 static int setup_backlog1(void **state)
 {
 	(void)state;
+	fixture_tx_seg_max = 0;
 	return setup_with(1);
 }
 
@@ -568,19 +632,44 @@ static void test_zero_window_persist(void **state)
 	assert_int_equal(o.ack, PEER_ISS + 41);
 	assert_int_equal(ctr(FXR_CTR_tcp_delack_expired), 1);
 	/* RFC 9293 §3.8.6.1: the persist timer probes the closed window with one octet */
-	advance_ms(1000);
+	for (unsigned int waited = 0; lc->tx_n == 0 && waited < 2000; waited++)
+		advance_ms(1);
 	pop_tx(&o);
 	assert_int_equal(o.len, 1);
 	assert_int_equal(o.seq, iss + 1);
 	assert_true(ctr(FXR_CTR_tcp_tx_window_probe) >= 1);
-	while (lc->tx_n)
+	assert_no_tx();
+	/* the peer answers every probe with the window still closed and without taking the
+	 * octet: the probe goes again, backing off, and the connection lives on beyond the
+	 * retransmission limit (RFC 1122 §4.2.2.17: never close while probes are answered) */
+	for (int i = 0; i < 16; i++) {
+		unsigned int waited = 0;
+
+		send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 41,
+			.ack = iss + 1, .win = 0, .opts = ts_opt(102, o.o.tsval), .optlen = 12 });
+		assert_no_tx();
+		while (lc->tx_n == 0 && waited < 130000) {
+			advance_ms(10);
+			waited += 10;
+			answer_arp();
+		}
 		pop_tx(&o);
-	/* the window opens: the rest follows */
-	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 41, .ack = iss + 1,
-		.win = 502, .opts = ts_opt(102, 1), .optlen = 12 });
+		assert_no_tx();
+		assert_int_equal(o.flags & RTE_TCP_RST_FLAG, 0);
+		assert_int_equal(o.len, 1);
+		assert_int_equal(o.seq, iss + 1);
+		assert_int_equal(o.data[0], 'z');
+	}
+	assert_int_equal(ctr(FXR_CTR_tcp_tx_window_probe), 17);
+	assert_int_equal(ctr(FXR_CTR_tcp_timeout_drop), 0);
+	/* the window opens, taking the probe's octet: the rest follows */
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 41, .ack = iss + 2,
+		.win = 502, .opts = ts_opt(103, o.o.tsval), .optlen = 12 });
 	pop_tx(&o);
-	assert_int_equal(o.seq, iss + 1);
-	assert_int_equal(o.len, sizeof(data));
+	assert_no_tx();
+	assert_int_equal(o.seq, iss + 2);
+	assert_int_equal(o.len, sizeof(data) - 1);
+	assert_int_equal(ctr(FXR_CTR_tcp_rx_dupack), 0);
 }
 
 static void test_syn_cookies_when_backlog_full(void **state)
@@ -871,6 +960,249 @@ static void test_active_open_refused(void **state)
 	assert_int_equal(fxr_tcp_tcbs_in_use(lc), 0);
 }
 
+/* ---- payload by reference (multi-segment TX) ---- */
+
+/* Byte i of the test stream. */
+static uint8_t stream_byte(uint32_t i)
+{
+	return (uint8_t)(i * 7 + i / 251);
+}
+
+/* An mbuf chain of the stream's bytes [from, from + sum(lens)), one mbuf per length. */
+static struct rte_mbuf *stream_chain(uint32_t from, const uint16_t *lens, unsigned int n)
+{
+	struct rte_mbuf *head = NULL, *last = NULL;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint8_t *p;
+
+		assert_non_null(m);
+		p = (uint8_t *)rte_pktmbuf_append(m, lens[i]);
+		assert_non_null(p);
+		for (uint16_t k = 0; k < lens[i]; k++)
+			p[k] = stream_byte(from++);
+		if (head == NULL) {
+			head = m;
+		} else {
+			last->next = m;
+			head->nb_segs++;
+			head->pkt_len += lens[i];
+		}
+		last = m;
+	}
+	return head;
+}
+
+static void assert_stream(const struct out_seg *o, uint32_t from)
+{
+	for (unsigned int k = 0; k < o->len; k++)
+		if (o->data[k] != stream_byte(from + k))
+			fail_msg("byte %u of the stream is 0x%02x, want 0x%02x", from + k, o->data[k],
+				stream_byte(from + k));
+}
+
+/* An active open to PEER_IP:80 with Linux's SYN options; returns the TCB, *iss our ISS. */
+static struct fxr_tcb *open_to_peer(uint32_t *iss)
+{
+	struct out_seg syn, o;
+	struct fxr_tcb *tcb;
+	int err = 0;
+
+	tcb = fxr_tcp_connect(lc, PEER_IP, RTE_BE16(80), RTE_BE16(5556), &test_app, NULL, &err);
+	assert_non_null(tcb);
+	pop_tx(&syn);
+	send_seg(&(struct seg_spec){ .sport = 80, .dport = 5556,
+		.flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, .seq = 9000, .ack = syn.seq + 1,
+		.win = 65535, .opts = syn_opts(777), .optlen = 20 });
+	pop_tx(&o);
+	assert_int_equal(o.flags, RTE_TCP_ACK_FLAG);
+	*iss = syn.seq;
+	return tcb;
+}
+
+/* The send queue's mbufs go out by reference, each frame a header mbuf and indirect mbufs
+ * narrowed to the range (partial mbufs at both ends); the TCP checksum (software here) covers
+ * the chain; an ACK that frees the queue while the port still holds a frame leaves that
+ * frame's bytes intact; an RTO resends the same bytes; every mbuf returns to the pool
+ * (teardown). */
+static void test_tx_by_reference(void **state)
+{
+	static const uint16_t lens[] = { 1000, 777, 1500 };   /* 3277 bytes, odd pieces */
+	const uint32_t seg_max = PEER_MSS - 12;               /* 1388 with timestamps */
+	struct out_seg o[3], again;
+	struct rte_mbuf *held;
+	uint32_t iss;
+	struct fxr_tcb *tcb;
+
+	(void)state;
+	tcb = open_to_peer(&iss);
+	assert_int_equal(fxr_tcp_send(lc, tcb, stream_chain(0, lens, 3)), 0);
+	fxr_tcp_flush(lc);
+	/* [0, 1388): 1000 + 388; [1388, 2776): 389 + 999; [2776, 3277): 501 */
+	pop_tx(&o[0]);
+	held = take_tx();           /* the port still has this one */
+	parse_tx(held, &o[1]);
+	pop_tx(&o[2]);
+	assert_no_tx();
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(o[i].seq, iss + 1 + seg_max * (uint32_t)i);
+		assert_int_equal(o[i].len, i < 2 ? seg_max : 3277 - 2 * seg_max);
+		assert_int_equal(o[i].nb_segs, i < 2 ? 3 : 2);
+		assert_stream(&o[i], seg_max * (uint32_t)i);
+	}
+	assert_int_equal(ctr(FXR_CTR_tcp_tx_ref_bytes), 3277);
+	assert_int_equal(ctr(FXR_CTR_tcp_tx_copy_bytes), 0);
+
+	/* no ACK: the RTO resends the first segment, by reference again */
+	advance_ms(1000);
+	pop_tx(&again);
+	assert_int_equal(again.seq, iss + 1);
+	assert_int_equal(again.len, seg_max);
+	assert_int_equal(again.nb_segs, 3);
+	assert_stream(&again, 0);
+	while (lc->tx_n)
+		pop_tx(&again);
+
+	/* everything acknowledged: the send queue lets go of its mbufs, the held frame keeps
+	 * the buffers it refers to; mbufs taken from the pool now must not reuse them */
+	send_seg(&(struct seg_spec){ .sport = 80, .dport = 5556, .flags = RTE_TCP_ACK_FLAG,
+		.seq = 9001, .ack = iss + 1 + 3277, .win = 65535, .opts = ts_opt(800, o[2].o.tsval),
+		.optlen = 12 });
+	assert_int_equal(tcb->sndq_bytes, 0);
+	{
+		struct rte_mbuf *scratch[16];
+
+		assert_int_equal(rte_pktmbuf_alloc_bulk(pool, scratch, 16), 0);
+		for (int i = 0; i < 16; i++)
+			memset(rte_pktmbuf_mtod(scratch[i], void *), 0xee, 1500);
+		rte_pktmbuf_free_bulk(scratch, 16);
+	}
+	parse_tx(held, &o[1]);
+	assert_stream(&o[1], seg_max);
+	rte_pktmbuf_free(held);
+	fxr_tcp_abort(lc, tcb);
+	while (lc->tx_n)
+		pop_tx(&again);
+}
+
+/* A port that chains one payload mbuf a frame: a range within one send-queue mbuf goes by
+ * reference, a range spanning two is copied (and counted so). */
+static void test_tx_by_reference_falls_back_to_copy(void **state)
+{
+	static const uint16_t lens[] = { 1388, 100, 100 };
+	struct out_seg o;
+	uint32_t iss;
+	struct fxr_tcb *tcb;
+
+	(void)state;
+	tcb = open_to_peer(&iss);
+	assert_int_equal(fxr_tcp_send(lc, tcb, stream_chain(0, lens, 3)), 0);
+	fxr_tcp_flush(lc);
+	pop_tx(&o);
+	assert_int_equal(o.len, 1388);
+	assert_int_equal(o.nb_segs, 2);
+	assert_stream(&o, 0);
+	pop_tx(&o);
+	assert_int_equal(o.len, 200);
+	assert_int_equal(o.nb_segs, 1);
+	assert_stream(&o, 1388);
+	assert_no_tx();
+	assert_int_equal(ctr(FXR_CTR_tcp_tx_ref_bytes), 1388);
+	assert_int_equal(ctr(FXR_CTR_tcp_tx_copy_bytes), 200);
+	fxr_tcp_abort(lc, tcb);
+	while (lc->tx_n)
+		pop_tx(&o);
+}
+
+/* FIN-WAIT-2 is bounded (cfg.fin_wait2_ms, 60 s by default): data from the peer restarts
+ * the bound; once it passes with nothing from the peer, a RST goes out and the app hears
+ * -ETIMEDOUT. */
+static void test_fin_wait2_times_out(void **state)
+{
+	uint8_t data[10];
+	struct out_seg o, fin;
+	struct fxr_tcb *tcb;
+	uint32_t iss;
+
+	(void)state;
+	memset(data, 'w', sizeof(data));
+	closed_reason = 1;
+	tcb = open_to_peer(&iss);
+	fxr_tcp_shutdown(lc, tcb);
+	fxr_tcp_flush(lc);
+	pop_tx(&fin);
+	assert_int_equal(fin.flags, RTE_TCP_ACK_FLAG | RTE_TCP_FIN_FLAG);
+	/* the server acks our FIN and keeps its side open: FIN-WAIT-2 */
+	send_seg(&(struct seg_spec){ .sport = 80, .dport = 5556, .flags = RTE_TCP_ACK_FLAG,
+		.seq = 9001, .ack = iss + 2, .win = 65535, .opts = ts_opt(800, fin.o.tsval),
+		.optlen = 12 });
+	assert_no_tx();
+	assert_int_equal(tcb->state, FXR_TCP_FIN_WAIT_2);
+	/* 50 s later it sends data: acked (delayed), and the bound starts again */
+	advance_ms(50000);
+	assert_no_tx();
+	send_seg(&(struct seg_spec){ .sport = 80, .dport = 5556, .flags = RTE_TCP_ACK_FLAG,
+		.seq = 9001, .ack = iss + 2, .win = 65535, .opts = ts_opt(900, fin.o.tsval),
+		.optlen = 12, .data = data, .len = sizeof(data) });
+	advance_ms(1000);
+	pop_tx(&o);
+	assert_int_equal(o.flags, RTE_TCP_ACK_FLAG);
+	assert_int_equal(o.ack, 9011);
+	advance_ms(58990);
+	assert_no_tx();
+	assert_int_equal(tcb->state, FXR_TCP_FIN_WAIT_2);
+	assert_int_equal(ctr(FXR_CTR_tcp_fin_wait2_timeout), 0);
+	/* 60 s after the data: reset, from SND.NXT (after our FIN) */
+	advance_ms(20);
+	pop_tx(&o);
+	assert_no_tx();
+	assert_int_equal(o.flags, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG);
+	assert_int_equal(o.seq, iss + 2);
+	assert_int_equal(o.ack, 9011);
+	assert_int_equal(ctr(FXR_CTR_tcp_fin_wait2_timeout), 1);
+	assert_int_equal(closed_reason, -ETIMEDOUT);
+	assert_int_equal(fxr_tcp_tcbs_in_use(lc), 0);
+}
+
+/* Below the pool's reserve, arriving data is dropped and acked (RCV.NXT unchanged) instead
+ * of held, so that queued data never starves RX of the ACKs that would free it; once the
+ * pool recovers, the same data is taken. */
+static void test_pool_low_drops_data_keeps_acking(void **state)
+{
+	struct out_seg o;
+	uint8_t data[100];
+	uint32_t iss;
+
+	(void)state;
+	memset(data, 'p', sizeof(data));
+	iss = handshake(100);
+	lc->tcp->cfg.mbuf_reserve = POOL_SIZE + 1;   /* never that many free */
+	fxr_tcp_flush(lc);
+	assert_true(lc->tcp->pool_low);
+	assert_int_equal(ctr(FXR_CTR_tcp_pool_low), 1);
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 1, .ack = iss + 1,
+		.win = 502, .opts = ts_opt(101, 1), .optlen = 12, .data = data, .len = sizeof(data) });
+	pop_tx(&o);
+	assert_no_tx();
+	assert_int_equal(o.flags, RTE_TCP_ACK_FLAG);
+	assert_int_equal(o.ack, PEER_ISS + 1);
+	assert_int_equal(o.len, 0);
+	assert_int_equal(ctr(FXR_CTR_tcp_drop_pool_low), 1);
+	assert_int_equal(ctr(FXR_CTR_tcp_rx_bytes), 0);
+	/* the pool recovers: the retransmission is taken and echoed */
+	lc->tcp->cfg.mbuf_reserve = 1;
+	fxr_tcp_flush(lc);
+	assert_false(lc->tcp->pool_low);
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 1, .ack = iss + 1,
+		.win = 502, .opts = ts_opt(102, 1), .optlen = 12, .data = data, .len = sizeof(data) });
+	pop_tx(&o);
+	assert_no_tx();
+	assert_int_equal(o.ack, PEER_ISS + 1 + sizeof(data));
+	assert_int_equal(o.len, sizeof(data));
+	assert_int_equal(ctr(FXR_CTR_tcp_rx_bytes), sizeof(data));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -892,6 +1224,19 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_active_open_data_and_time_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_active_open_refused, setup, teardown),
+		/* payload by reference: the tests above that send data, then the chain's own */
+		cmocka_unit_test_setup_teardown(test_echo_data_fin_and_close, setup_by_ref, teardown),
+		cmocka_unit_test_setup_teardown(test_rto_retransmits_and_backs_off, setup_by_ref,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_sack_recovery_retransmits_only_the_hole,
+			setup_by_ref, teardown),
+		cmocka_unit_test_setup_teardown(test_active_open_data_and_time_wait, setup_by_ref,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_tx_by_reference, setup_by_ref, teardown),
+		cmocka_unit_test_setup_teardown(test_tx_by_reference_falls_back_to_copy,
+			setup_by_ref2, teardown),
+		cmocka_unit_test_setup_teardown(test_fin_wait2_times_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_low_drops_data_keeps_acking, setup, teardown),
 	};
 	int rc;
 
