@@ -12,12 +12,24 @@
 struct fxr_tcb;
 struct rte_mbuf;
 
-/* Relay connections per lcore (the table is allocated once; a full table refuses the
- * connection, which is then reset). */
-#define FXR_RELAY_CONNS_DEFAULT 4096u
-/* A run of relayed bytes shorter than this is copied into the outgoing chain instead of
- * referenced (a reference costs an mbuf; small T.38 DATA frames would waste them). */
-#define FXR_RELAY_COPY_MAX 128u
+/* Every relayed byte goes by mbuf reference, however short its run: a run costs one
+ * indirect mbuf, so a stream of tiny frames broken up by KEEPALIVEs could pin many mbufs
+ * with few bytes. Besides the send space in bytes, the mbufs the relay has queued on one
+ * connection's TCP send queue are therefore capped: relaying (or answering KEEPALIVE) waits
+ * while the connection it writes to holds this many (the overshoot is at most one received
+ * segment's runs). With full-size segments the byte bound (snd_buf) is reached first. */
+#define FXR_RELAY_TX_MBUFS_MAX 1024u
+/* Send-queue marks per connection: what consecutive writes queued (bytes, mbufs), retired
+ * as the peer acknowledges bytes; a mark takes writes until it holds 1/FXR_RELAY_TX_MARKS
+ * of the cap in mbufs (or all marks are in use). A mark's mbufs are counted until all its
+ * bytes are acknowledged (never fewer than are queued; at most a mark's worth more). */
+#define FXR_RELAY_TX_MARKS 16u
+
+/* Control-frame buffers per lcore (at most one a connection): a connection holds one only
+ * while it gathers a control frame (from its header to its last byte, usually within one
+ * segment), so idle connections cost no buffer. With none left, the connection is reset
+ * (relay_ctl_buf_exhausted). */
+#define FXR_RELAY_CTL_BUFS 1024u
 
 /* Connection flags (conn->flags). */
 enum {
@@ -26,10 +38,19 @@ enum {
 	FXR_RELAYF_STOPPED   = 1u << 2, /* no more reading (malformed stream, or CLOSE) */
 	FXR_RELAYF_CLOSING   = 1u << 3, /* CLOSE asked: FIN after what is queued */
 	FXR_RELAYF_PEER_FIN  = 1u << 4, /* the device's FIN came; shut down once held data is out */
-	FXR_RELAYF_BLOCKED   = 1u << 5, /* waiting for the peer's send space */
+	FXR_RELAYF_BLOCKED   = 1u << 5, /* waiting for send space (the peer's, or own mbufs) */
 	FXR_RELAYF_HAS_NOTE  = 1u << 6,
 	FXR_RELAYF_DUMP      = 1u << 7, /* existed at the DUMP_REQUEST: its DUMP_ENTRY is owed */
+	FXR_RELAYF_SELF_FULL = 1u << 8, /* BLOCKED on its own send queue's mbufs (answers) */
+	FXR_RELAYF_POOL_WAIT = 1u << 9, /* BLOCKED because the lcore's mbuf pool ran low */
 };
+
+/* Relaying stops taking mbufs while fewer than 1/FXR_RELAY_POOL_RESERVE_DIV of the pool is
+ * free: the reserve is for receiving (acknowledgements free what is queued) and for the
+ * stack's own segments, so a pool that runs low slows the relay down (the senders' windows
+ * close) instead of failing an allocation mid-frame, which would have to reset the
+ * connection. Waiting connections are resumed by fxr_relay_timers once the pool refills. */
+#define FXR_RELAY_POOL_RESERVE_DIV 8u
 
 /* What the current frame's bytes do (conn->mode). */
 enum fxr_relay_mode {
@@ -37,6 +58,12 @@ enum fxr_relay_mode {
 	FXR_RELAY_M_FWD,      /* DATA/END while paired: to the peer, byte-exact */
 	FXR_RELAY_M_CTL,      /* a control frame gathered whole for the control plane */
 	FXR_RELAY_M_DROP,     /* dropped (unpaired DATA/END, DATA after our END) */
+};
+
+/* What one write put on a connection's send queue and is not yet acknowledged. */
+struct fxr_relay_txmark {
+	uint32_t bytes;              /* of the write, not yet acknowledged */
+	uint32_t mbufs;              /* of the write, all counted until bytes reaches 0 */
 };
 
 struct fxr_relay_conn {
@@ -48,6 +75,10 @@ struct fxr_relay_conn {
 	struct rte_mbuf *held_tail;
 	uint32_t held_off;           /* bytes of held_head already consumed */
 	uint32_t gen;                /* generation of this slot (kept across reuse) */
+	uint32_t tx_mbufs;           /* mbufs of the marks: queued by us on tcb, not acked */
+	uint8_t txm_head;            /* oldest mark */
+	uint8_t txm_n;               /* marks in use */
+	struct fxr_relay_txmark txm[FXR_RELAY_TX_MARKS];
 	uint64_t last_rx_tsc;
 	struct fxr_scanner sc;
 	uint16_t flags;
@@ -59,19 +90,30 @@ struct fxr_relay_conn {
 	uint16_t close_reason;       /* FXR_CHAN_CLOSE_* decided by us; 0: from the TCP reason */
 	struct fxr_chan_addr addr;
 	struct fxr_chan_note note;
+	uint8_t *ctl;                 /* the control frame being gathered; NULL between frames */
 	uint8_t dev[64];
-	uint8_t ctl[FXR_CHAN_FRAME_D2C_MAX];
+};
+
+/* One control frame being gathered. */
+struct fxr_relay_ctl_buf {
+	uint8_t b[FXR_CHAN_FRAME_D2C_MAX];
 };
 
 struct fxr_relay {
 	struct fxr_relay_conn *conns;
-	uint32_t n;                  /* table size */
+	uint32_t n;                  /* table size: the TCP stack's (--max-conns) */
 	uint32_t *free_idx;          /* stack of free slots */
 	uint32_t n_free;
 	uint32_t hiwater;            /* slots below this may be in use */
 	uint64_t next_sweep_tsc;     /* next idle-timer sweep */
 	uint64_t sweep_tsc;
 	uint64_t hz;
+	struct fxr_relay_ctl_buf *ctl_bufs;
+	uint32_t *ctl_free;          /* stack of free ctl_bufs indices */
+	uint32_t n_ctl_bufs;
+	uint32_t n_ctl_free;
+	uint32_t pool_reserve;       /* mbufs kept free for receiving (FXR_RELAY_POOL_RESERVE_DIV) */
+	uint32_t pool_waiters;       /* connections with FXR_RELAYF_POOL_WAIT */
 };
 
 #endif

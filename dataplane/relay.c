@@ -2,12 +2,14 @@
  *
  * Every received byte goes through the connection's FXR/1 scanner (fxr/scan.h), piece by
  * piece (one mbuf segment each), without gathering payload:
- *  - DATA and END of a PAIRED connection go to the peer byte-exact, header included: runs of
- *    at least FXR_RELAY_COPY_MAX bytes as indirect mbufs attached to the received segment
- *    (no copy here; relay_ref_segs), shorter runs and headers split across segments copied
- *    (relay_copied_bytes). relay_payload_bytes counts every relayed byte either way. The TCP
- *    stack then builds frames from the send queue; with net_af_xdp it copies every payload
- *    byte into the outgoing frame (tcp_tx_copy_bytes), which these counters do not include.
+ *  - DATA and END of a PAIRED connection go to the peer byte-exact, header included: each
+ *    run of relayed bytes in a segment, however short, as an indirect mbuf attached to the
+ *    received segment (relay_ref_segs); no payload byte is copied (relay_copied_bytes stays
+ *    0). Only a frame header split across two segments is gathered: its 4 bytes are written
+ *    into the outgoing chain (relay_hdr_gather_bytes). relay_payload_bytes counts every
+ *    relayed byte. The TCP stack then builds frames from the send queue; with net_af_xdp it
+ *    copies every payload byte into the outgoing frame (tcp_tx_copy_bytes), which these
+ *    counters do not include.
  *  - any other frame (and DATA/END while not paired: dropped, relay_drop_unpaired) is a
  *    control frame: gathered whole (at most FXR_CHAN_FRAME_D2C_MAX bytes) and sent to the
  *    control plane as FRAME, except KEEPALIVE of a logged-in device, answered here.
@@ -20,7 +22,10 @@
  * consumes a segment only when the peer's send space (fxr_tcp_send_space) takes it whole;
  * otherwise it waits (relay_blocked) and the peer's on_sent resumes it. So per direction a
  * pair holds at most the receive window (cfg rcv_buf, 1 MiB) plus the peer's send buffer
- * (snd_buf, 1 MiB) plus one segment: about 4 MiB per pair with the defaults. */
+ * (snd_buf, 1 MiB) plus one segment: about 4 MiB per pair with the defaults. Because a
+ * reference costs an mbuf whatever its length, the mbufs queued on a connection are capped
+ * too (FXR_RELAY_TX_MBUFS_MAX, relay_blocked_mbufs), counted per write in marks that the
+ * peer's acknowledgements retire (txq_*). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
@@ -49,6 +54,7 @@ struct relay_out {
 	struct rte_mbuf *head;
 	struct rte_mbuf *tail;
 	uint32_t bytes;
+	uint32_t mbufs;
 };
 
 struct fxr_relay_conn *fxr_relay_lookup(struct fxr_lcore *lc, uint64_t id)
@@ -79,6 +85,61 @@ static void out_append(struct relay_out *o, struct rte_mbuf *m)
 		o->head = m;
 	o->tail = m;
 	o->bytes += m->data_len;
+	o->mbufs++;
+}
+
+/* ---- what the relay queued on c's TCP send queue (FXR_RELAY_TX_MBUFS_MAX) ---- */
+
+static void txq_add(struct fxr_relay_conn *c, uint32_t bytes, uint32_t mbufs)
+{
+	struct fxr_relay_txmark *k = NULL;
+
+	if (c->txm_n != 0) {
+		k = &c->txm[(c->txm_head + c->txm_n - 1u) % FXR_RELAY_TX_MARKS];
+		/* the newest mark takes writes until it holds its share of the cap */
+		if (k->mbufs >= FXR_RELAY_TX_MBUFS_MAX / FXR_RELAY_TX_MARKS
+			&& c->txm_n < FXR_RELAY_TX_MARKS)
+			k = NULL;
+	}
+	if (k == NULL) {
+		k = &c->txm[(c->txm_head + c->txm_n) % FXR_RELAY_TX_MARKS];
+		c->txm_n++;
+		k->bytes = 0;
+		k->mbufs = 0;
+	}
+	k->bytes += bytes;
+	k->mbufs += mbufs;
+	c->tx_mbufs += mbufs;
+}
+
+/* acked bytes of c's send queue were acknowledged (and their mbufs freed, in order). */
+static void txq_acked(struct fxr_relay_conn *c, uint32_t acked)
+{
+	while (acked != 0 && c->txm_n != 0) {
+		struct fxr_relay_txmark *k = &c->txm[c->txm_head];
+
+		if (acked < k->bytes) {
+			k->bytes -= acked;
+			return;
+		}
+		acked -= k->bytes;
+		c->tx_mbufs -= k->mbufs;
+		c->txm_head = (uint8_t)((c->txm_head + 1u) % FXR_RELAY_TX_MARKS);
+		c->txm_n--;
+	}
+}
+
+/* Queues chain o on c's TCP send queue (o is consumed either way, and left empty). */
+static int txq_send(struct fxr_lcore *lc, struct fxr_relay_conn *c, struct relay_out *o)
+{
+	int rc = fxr_tcp_send(lc, c->tcb, o->head);
+
+	if (rc < 0)
+		FXR_CTR_INC(lc, relay_send_fail);
+	else
+		txq_add(c, o->bytes, o->mbufs);
+	*o = (struct relay_out){ NULL, NULL, 0, 0 };
+	return rc;
 }
 
 /* Copies len bytes to the end of the chain. Returns 0 or -ENOMEM. */
@@ -109,17 +170,13 @@ static int out_copy(struct fxr_lcore *lc, struct relay_out *o, const uint8_t *p,
 	return 0;
 }
 
-/* Appends seg's bytes [off, off + len) by reference (short runs by copy). */
+/* Appends seg's bytes [off, off + len) by reference, whatever len. */
 static int out_ref(struct fxr_lcore *lc, struct relay_out *o, struct rte_mbuf *seg,
 	uint32_t off, uint32_t len)
 {
 	struct rte_mbuf *mi;
 
 	FXR_CTR_ADD(lc, relay_payload_bytes, len);
-	if (len < FXR_RELAY_COPY_MAX) {
-		FXR_CTR_ADD(lc, relay_copied_bytes, len);
-		return out_copy(lc, o, rte_pktmbuf_mtod_offset(seg, const uint8_t *, off), len);
-	}
 	mi = rte_pktmbuf_alloc(lc->mp);
 	if (mi == NULL) {
 		FXR_CTR_INC(lc, mbuf_alloc_fail);
@@ -180,6 +237,24 @@ static void malformed(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 	}
 }
 
+/* Takes a control-frame buffer for c; false when none is left. */
+static bool ctl_buf_take(struct fxr_relay *r, struct fxr_relay_conn *c)
+{
+	if (r->n_ctl_free == 0)
+		return false;
+	c->ctl = r->ctl_bufs[r->ctl_free[--r->n_ctl_free]].b;
+	return true;
+}
+
+static void ctl_buf_put(struct fxr_relay *r, struct fxr_relay_conn *c)
+{
+	if (c->ctl == NULL)
+		return;
+	r->ctl_free[r->n_ctl_free++] =
+		(uint32_t)((struct fxr_relay_ctl_buf *)c->ctl - r->ctl_bufs);
+	c->ctl = NULL;
+}
+
 /* A frame begins: decides what its bytes do. */
 static void frame_start(struct fxr_lcore *lc, struct fxr_relay_conn *c,
 	const struct fxr_relay_conn *p, uint8_t type, uint16_t len)
@@ -205,6 +280,12 @@ static void frame_start(struct fxr_lcore *lc, struct fxr_relay_conn *c,
 		malformed(lc, c);
 		return;
 	}
+	if (!ctl_buf_take(lc->relay, c)) {
+		FXR_CTR_INC(lc, relay_ctl_buf_exhausted);
+		c->flags |= FXR_RELAYF_ABORT | FXR_RELAYF_STOPPED;
+		c->close_reason = FXR_CHAN_CLOSE_OVERLOAD;
+		return;
+	}
 	c->mode = FXR_RELAY_M_CTL;
 	memcpy(c->ctl, c->sc.hdr, FXR_FRAME_HDR_LEN);
 	c->ctl_len = FXR_FRAME_HDR_LEN;
@@ -225,6 +306,7 @@ static void frame_end(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint8_t ty
 			FXR_CTR_INC(lc, relay_frames_to_cp);
 			emit_frame(lc, c, c->ctl, c->ctl_len);
 		}
+		ctl_buf_put(lc->relay, c);
 	}
 	c->mode = FXR_RELAY_M_NONE;
 	c->ctl_len = 0;
@@ -274,7 +356,7 @@ static uint32_t scan_piece(struct fxr_lcore *lc, struct fxr_relay_conn *c,
 					/* the header straddled two segments */
 					RUN_FLUSH();
 					FXR_CTR_ADD(lc, relay_payload_bytes, FXR_FRAME_HDR_LEN);
-					FXR_CTR_ADD(lc, relay_copied_bytes, FXR_FRAME_HDR_LEN);
+					FXR_CTR_ADD(lc, relay_hdr_gather_bytes, FXR_FRAME_HDR_LEN);
 					if (err == 0)
 						err = out_copy(lc, o, c->sc.hdr, FXR_FRAME_HDR_LEN);
 				}
@@ -336,10 +418,19 @@ void fxr_relay_drop_held(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 {
 	struct fxr_relay_conn *p = peer_of(lc, c);
-	struct relay_out o = { NULL, NULL, 0 };
+	struct relay_out o = { NULL, NULL, 0, 0 };
 	uint32_t done = 0;
 
-	c->flags &= (uint16_t)~FXR_RELAYF_BLOCKED;
+	uint32_t pool_budget = UINT32_MAX, taken = 0;
+
+	if (c->flags & FXR_RELAYF_POOL_WAIT)
+		lc->relay->pool_waiters--;
+	c->flags &= (uint16_t)~(FXR_RELAYF_BLOCKED | FXR_RELAYF_SELF_FULL | FXR_RELAYF_POOL_WAIT);
+	if (p != NULL && c->held_head != NULL) {
+		uint32_t avail = rte_mempool_avail_count(lc->mp);
+
+		pool_budget = avail > lc->relay->pool_reserve ? avail - lc->relay->pool_reserve : 0;
+	}
 	while (c->held_head != NULL && !(c->flags & FXR_RELAYF_STOPPED)) {
 		struct rte_mbuf *seg = c->held_head;
 		uint32_t n = seg->data_len - c->held_off;
@@ -349,10 +440,34 @@ void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 			FXR_CTR_INC(lc, relay_blocked);
 			break;
 		}
+		/* the peer's queue, and c's own (KEEPALIVE_ACKs), in mbufs */
+		if (p != NULL && p->tx_mbufs + o.mbufs >= FXR_RELAY_TX_MBUFS_MAX) {
+			c->flags |= FXR_RELAYF_BLOCKED;
+			FXR_CTR_INC(lc, relay_blocked_mbufs);
+			break;
+		}
+		if (c->tx_mbufs >= FXR_RELAY_TX_MBUFS_MAX) {
+			c->flags |= FXR_RELAYF_BLOCKED | FXR_RELAYF_SELF_FULL;
+			FXR_CTR_INC(lc, relay_blocked_mbufs);
+			break;
+		}
+		/* a piece takes one mbuf a run, and runs break only at frames that are not
+		 * relayed: n / FXR_FRAME_HDR_LEN + 2 bounds it */
+		if (taken + o.mbufs + n / FXR_FRAME_HDR_LEN + 2 > pool_budget) {
+			c->flags |= FXR_RELAYF_BLOCKED | FXR_RELAYF_POOL_WAIT;
+			lc->relay->pool_waiters++;
+			FXR_CTR_INC(lc, relay_blocked_pool);
+			break;
+		}
 		/* the piece is consumed whole, or thrown away with the stream */
 		scan_piece(lc, c, p, seg, c->held_off, n, &o);
 		done += n;
 		held_pop(c);
+		/* a write a mark's share at most, so that marks retire as ACKs come */
+		if (p != NULL && o.mbufs >= FXR_RELAY_TX_MBUFS_MAX / FXR_RELAY_TX_MARKS) {
+			taken += o.mbufs;
+			(void)txq_send(lc, p, &o);
+		}
 	}
 	if (done != 0)
 		fxr_tcp_recv_done(lc, c->tcb, done);
@@ -360,8 +475,7 @@ void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 		fxr_relay_drop_held(lc, c);
 	if (o.head != NULL) {
 		if (p != NULL) {
-			if (fxr_tcp_send(lc, p->tcb, o.head) < 0)
-				FXR_CTR_INC(lc, relay_send_fail);
+			(void)txq_send(lc, p, &o);
 		} else {
 			rte_pktmbuf_free(o.head);
 		}
@@ -377,18 +491,14 @@ void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 int fxr_relay_send_bytes(struct fxr_lcore *lc, struct fxr_relay_conn *c, const uint8_t *p,
 	uint32_t len)
 {
-	struct relay_out o = { NULL, NULL, 0 };
+	struct relay_out o = { NULL, NULL, 0, 0 };
 
 	if (out_copy(lc, &o, p, len) < 0) {
 		rte_pktmbuf_free(o.head);
 		FXR_CTR_INC(lc, relay_send_fail);
 		return -ENOMEM;
 	}
-	if (fxr_tcp_send(lc, c->tcb, o.head) < 0) {
-		FXR_CTR_INC(lc, relay_send_fail);
-		return -EPIPE;
-	}
-	return 0;
+	return txq_send(lc, c, &o) < 0 ? -EPIPE : 0;
 }
 
 void fxr_relay_close(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint16_t reason)
@@ -407,6 +517,11 @@ void fxr_relay_close(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint16_t re
 
 static void slot_free(struct fxr_relay *r, struct fxr_relay_conn *c)
 {
+	if (c->flags & FXR_RELAYF_POOL_WAIT) {
+		c->flags &= (uint16_t)~FXR_RELAYF_POOL_WAIT;
+		r->pool_waiters--;
+	}
+	ctl_buf_put(r, c);
 	c->id = 0;
 	c->peer = 0;
 	c->tcb = NULL;
@@ -428,7 +543,7 @@ static void *relay_accept(struct fxr_lcore *lc, struct fxr_tcb *tcb, void *ctx)
 	slot = r->free_idx[--r->n_free];
 	c = &r->conns[slot];
 	gen = fxr_connid_gen_next(c->gen);
-	memset(c, 0, offsetof(struct fxr_relay_conn, ctl));
+	memset(c, 0, sizeof(*c));
 	c->gen = gen;
 	c->id = fxr_connid_make((uint8_t)lc->queue_id, slot, gen);
 	c->tcb = tcb;
@@ -493,10 +608,15 @@ static void relay_sent(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t acked
 {
 	struct fxr_relay_conn *c = tcb->app_ctx;
 	struct fxr_relay_conn *p = peer_of(lc, c);
+	uint64_t id = c->id;
 
-	(void)acked;
+	txq_acked(c, acked);
 	if (p != NULL && (p->flags & FXR_RELAYF_BLOCKED) && p->peer == c->id)
 		fxr_relay_pump(lc, p);
+	/* c waited for its own queue (KEEPALIVE_ACKs); p's pass may have closed c */
+	c = fxr_relay_lookup(lc, id);
+	if (c != NULL && (c->flags & FXR_RELAYF_SELF_FULL) && c->tx_mbufs < FXR_RELAY_TX_MBUFS_MAX)
+		fxr_relay_pump(lc, c);
 }
 
 static uint16_t close_reason(const struct fxr_relay_conn *c, int reason)
@@ -547,27 +667,43 @@ static const struct fxr_tcp_app relay_app = {
 	.on_close = relay_close,
 };
 
+static void relay_free_tables(struct fxr_relay *r)
+{
+	rte_free(r->conns);
+	rte_free(r->free_idx);
+	rte_free(r->ctl_bufs);
+	rte_free(r->ctl_free);
+	rte_free(r);
+}
+
 int fxr_relay_start(struct fxr_lcore *lc, uint16_t port)
 {
 	struct fxr_relay *r = rte_zmalloc("fxr_relay", sizeof(*r), 0);
 
 	if (r == NULL)
 		return -ENOMEM;
-	r->n = FXR_RELAY_CONNS_DEFAULT;
+	/* a relay connection per TCB at most */
+	r->n = lc->tcp->cfg.max_tcbs;
 	r->conns = rte_zmalloc("fxr_relay_conns", sizeof(*r->conns) * r->n, RTE_CACHE_LINE_SIZE);
 	r->free_idx = rte_malloc("fxr_relay_free", sizeof(uint32_t) * r->n, 0);
-	if (r->conns == NULL || r->free_idx == NULL) {
-		rte_free(r->conns);
-		rte_free(r->free_idx);
-		rte_free(r);
+	r->n_ctl_bufs = RTE_MIN(r->n, FXR_RELAY_CTL_BUFS);
+	r->ctl_bufs = rte_malloc("fxr_relay_ctl_bufs", sizeof(*r->ctl_bufs) * r->n_ctl_bufs, 0);
+	r->ctl_free = rte_malloc("fxr_relay_ctl_free", sizeof(uint32_t) * r->n_ctl_bufs, 0);
+	if (r->conns == NULL || r->free_idx == NULL || r->ctl_bufs == NULL || r->ctl_free == NULL) {
+		relay_free_tables(r);
 		return -ENOMEM;
 	}
+	for (uint32_t i = 0; i < r->n_ctl_bufs; i++)
+		r->ctl_free[i] = i;
+	r->n_ctl_free = r->n_ctl_bufs;
 	/* slot 0 is taken first */
 	for (uint32_t i = 0; i < r->n; i++)
 		r->free_idx[i] = r->n - 1 - i;
 	r->n_free = r->n;
 	r->hz = rte_get_tsc_hz();
 	r->sweep_tsc = r->hz / 10;
+	/* above the stack's own reserve: relaying pauses before arriving data is dropped */
+	r->pool_reserve = lc->tcp->cfg.mbuf_reserve + lc->mp->size / FXR_RELAY_POOL_RESERVE_DIV;
 	r->next_sweep_tsc = lc->now_tsc + r->sweep_tsc;
 	lc->relay = r;
 	return fxr_tcp_listen(lc, port, &relay_app, r);
@@ -579,8 +715,6 @@ void fxr_relay_fini(struct fxr_lcore *lc)
 
 	if (r == NULL)
 		return;
-	rte_free(r->conns);
-	rte_free(r->free_idx);
-	rte_free(r);
+	relay_free_tables(r);
 	lc->relay = NULL;
 }

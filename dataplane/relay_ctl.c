@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_mempool.h>
 
 #include "fxr/chan.h"
 
@@ -150,13 +151,38 @@ bool fxr_relay_dump_next(struct fxr_lcore *lc, uint32_t *cursor, struct fxr_chan
 	return false;
 }
 
+/* Pumps the connections that waited for the mbuf pool, once it has refilled to one and a
+ * half reserves: enough for a full-size piece above the reserve, so every pass that resumes
+ * makes progress. Returns how many it pumped. */
+static unsigned pool_resume(struct fxr_lcore *lc)
+{
+	struct fxr_relay *r = lc->relay;
+	unsigned pumped = 0;
+
+	if (rte_mempool_avail_count(lc->mp) < r->pool_reserve + r->pool_reserve / 2)
+		return 0;
+	for (uint32_t slot = 0; slot < r->hiwater && r->pool_waiters != 0; slot++) {
+		struct fxr_relay_conn *c = &r->conns[slot];
+
+		if (c->id != 0 && (c->flags & FXR_RELAYF_POOL_WAIT)) {
+			fxr_relay_pump(lc, c);
+			pumped++;
+		}
+	}
+	return pumped;
+}
+
 unsigned fxr_relay_timers(struct fxr_lcore *lc)
 {
 	struct fxr_relay *r = lc->relay;
 	unsigned expired = 0;
 
-	if (r == NULL || lc->now_tsc < r->next_sweep_tsc)
+	if (r == NULL)
 		return 0;
+	if (r->pool_waiters != 0)
+		expired += pool_resume(lc);
+	if (lc->now_tsc < r->next_sweep_tsc)
+		return expired;
 	r->next_sweep_tsc = lc->now_tsc + r->sweep_tsc;
 	for (uint32_t slot = 0; slot < r->hiwater; slot++) {
 		struct fxr_relay_conn *c = &r->conns[slot];

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fxr/cli.h"
 #include "fxr/client.h"
@@ -64,6 +65,14 @@ static void usage(FILE *out)
 "                 END, RELEASE\n"
 "  list           print the devices that may be called and are logged in\n"
 "  logout         log out every connection of this device\n"
+"  session        log in --conns connections and run commands from stdin (so the\n"
+"                 password comes from --password-file), one a line,\n"
+"                 on connection N (0-based, the conn= of the events):\n"
+"                   call N ID | cancel N CODE (the call under way) | accept N |\n"
+"                   reject N CODE (the last incoming) | send N FILE | recv N FILE\n"
+"                   BYTES (the next BYTES of DATA to FILE) | end N CODE | release N |\n"
+"                   logout N | quit\n"
+"                 until quit, end of stdin (once sends are done), or LOGOUT closed all\n"
 "\n"
 "options:\n"
 "  --relay HOST[:PORT]  relay address (default localhost:%u; [v6addr]:PORT)\n"
@@ -71,17 +80,19 @@ static void usage(FILE *out)
 "  --password-file F    read the password from F instead of stdin\n"
 "  --to ID              send: the destination\n"
 "  --for SECONDS        login: stop after this time\n"
-"  --conns N            login: connections to keep (1..%u, default 1)\n"
+"  --conns N            login, session: connections to keep (1..%u, default 1)\n"
 "  -h, --help           this text\n"
 "\n"
 "output: one event per line, \"NAME key=value ...\": logged-in, auth-failed, incoming,\n"
 "connected, connect-failed, cancelled, data, end, released, list-entry, list-done,\n"
-"keepalive-ack, bye, error, closed; send/recv end with \"sent bytes=N\" / \"received bytes=N\".\n"
+"keepalive-ack, bye, error, closed; send/recv end with \"sent bytes=N\" / \"received bytes=N\"\n"
+"(session: \"sent conn=N bytes=N\", \"received conn=N bytes=N\", and \"command-failed\n"
+"cmd=NAME reason=...\" for a command that could not be done).\n"
 "\n"
 "exit status: 0 success; 1 the call or transfer failed at the far end (connect-failed,\n"
 "cancelled, a non-zero END); 2 usage; 3 relay unreachable or connection lost; 4 login\n"
 "refused or relay not authentic; 5 local file or password error. SIGINT/SIGTERM end\n"
-"login with 0 and the other commands with 3.\n",
+"login and session with 0 and the other commands with 3.\n",
 		FXR_DEFAULT_PORT, FXR_DEVICE_MAX_CONN);
 }
 
@@ -518,6 +529,272 @@ static int cmd_login(struct opts *o)
 	return status;
 }
 
+/* ---- session: commands on stdin ---- */
+
+struct sess_conn {
+	uint32_t call_id;        /* of the last INCOMING */
+	uint8_t *out;            /* send: the file's bytes, queued from out_off on */
+	size_t out_len, out_off;
+	FILE *sink;              /* recv: the next sink_left bytes of DATA go here */
+	uint64_t sink_left, sink_total;
+};
+
+struct sess {
+	struct fxr_device *d;
+	struct sess_conn sc[FXR_DEVICE_MAX_CONN];
+	char line[1024];
+	size_t line_len;
+	bool eof, quit;
+};
+
+static void sess_fail(const char *cmd, const char *reason)
+{
+	printf("command-failed cmd=%s reason=\"%s\"\n", cmd, reason);
+	fflush(stdout);
+}
+
+static int read_file(const char *path, uint8_t **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+		fclose(f);
+		return -EIO;
+	}
+	*buf = malloc(n ? (size_t)n : 1);
+	if (!*buf || fread(*buf, 1, (size_t)n, f) != (size_t)n) {
+		free(*buf);
+		*buf = NULL;
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	*len = (size_t)n;
+	return 0;
+}
+
+/* Queues what the tx buffers take of the pending sends. */
+static void sess_pump(struct sess *s)
+{
+	for (unsigned i = 0; i < s->d->n; i++) {
+		struct sess_conn *sc = &s->sc[i];
+		struct fxr_client *c = fxr_device_client(s->d, i);
+		while (sc->out && sc->out_off < sc->out_len) {
+			long n = fxr_client_send_data(c, sc->out + sc->out_off, sc->out_len - sc->out_off);
+			if (n == -ENOBUFS)
+				break;
+			if (n < 0) {
+				sess_fail("send", fxr_client_reason(c));
+				sc->out_off = sc->out_len;
+				break;
+			}
+			sc->out_off += (size_t)n;
+		}
+		if (sc->out && sc->out_off == sc->out_len) {
+			printf("sent conn=%u bytes=%zu\n", i, sc->out_len);
+			fflush(stdout);
+			free(sc->out);
+			sc->out = NULL;
+		}
+	}
+}
+
+/* One DATA event of connection i: to its sink, or printed. */
+static void sess_data(struct sess *s, unsigned i, const struct fxr_client_event *ev)
+{
+	struct sess_conn *sc = &s->sc[i];
+	if (!sc->sink || ev->len > sc->sink_left) {
+		print_event(ev, (int)i);
+		if (sc->sink)
+			sess_fail("recv", "more DATA than expected");
+		return;
+	}
+	if (ev->len && fwrite(ev->data, 1, ev->len, sc->sink) != ev->len)
+		sess_fail("recv", "write error");
+	sc->sink_left -= ev->len;
+	if (sc->sink_left == 0) {
+		if (fclose(sc->sink) != 0)
+			sess_fail("recv", "write error");
+		sc->sink = NULL;
+		printf("received conn=%u bytes=%" PRIu64 "\n", i, sc->sink_total);
+		fflush(stdout);
+	}
+}
+
+/* Runs one command line. */
+static void sess_command(struct sess *s, char *line)
+{
+	char *argv[5];
+	int argc = 0;
+	for (char *t = strtok(line, " \t"); t && argc < 5; t = strtok(NULL, " \t"))
+		argv[argc++] = t;
+	if (argc == 0)
+		return;
+	const char *cmd = argv[0];
+	if (!strcmp(cmd, "quit")) {
+		s->quit = true;
+		return;
+	}
+	char *e;
+	unsigned long n = argc >= 2 ? strtoul(argv[1], &e, 10) : 0;
+	if (argc < 2 || !*argv[1] || *e || n >= s->d->n) {
+		sess_fail(cmd, "no such connection");
+		return;
+	}
+	struct fxr_client *c = fxr_device_client(s->d, (unsigned)n);
+	struct sess_conn *sc = &s->sc[n];
+	int rc = 0;
+	uint32_t req;
+	if (!strcmp(cmd, "call") && argc == 3 && fxr_devid_valid_cstr(argv[2])) {
+		rc = fxr_client_call(c, argv[2], &req);
+	} else if (!strcmp(cmd, "accept") && argc == 2) {
+		rc = fxr_client_accept(c, sc->call_id);
+	} else if (!strcmp(cmd, "send") && argc == 3) {
+		if (sc->out) {
+			sess_fail(cmd, "a send is under way");
+			return;
+		}
+		if ((rc = read_file(argv[2], &sc->out, &sc->out_len)) < 0) {
+			sess_fail(cmd, strerror(-rc));
+			return;
+		}
+		sc->out_off = 0;
+		sess_pump(s);
+		return;
+	} else if (!strcmp(cmd, "recv") && argc == 4) {
+		uint64_t bytes = strtoull(argv[3], &e, 10);
+		if (sc->sink || !*argv[3] || *e || bytes == 0) {
+			sess_fail(cmd, sc->sink ? "a recv is under way" : "bad BYTES");
+			return;
+		}
+		if (!(sc->sink = fopen(argv[2], "wb"))) {
+			sess_fail(cmd, strerror(errno));
+			return;
+		}
+		sc->sink_left = sc->sink_total = bytes;
+		return;
+	} else if ((!strcmp(cmd, "end") || !strcmp(cmd, "cancel") || !strcmp(cmd, "reject"))
+		   && argc == 3) {
+		unsigned long code = strtoul(argv[2], &e, 10);
+		if (!*argv[2] || *e || code > 65535) {
+			sess_fail(cmd, "bad CODE");
+			return;
+		}
+		if (cmd[0] == 'e')
+			rc = fxr_client_end(c, (uint16_t)code);
+		else if (cmd[0] == 'c')
+			rc = fxr_client_cancel(c, (uint16_t)code);
+		else
+			rc = fxr_client_reject(c, sc->call_id, (uint16_t)code);
+	} else if (!strcmp(cmd, "release") && argc == 2) {
+		rc = fxr_client_release(c);
+	} else if (!strcmp(cmd, "logout") && argc == 2) {
+		rc = fxr_client_logout(c);
+	} else {
+		sess_fail(cmd, "unknown command or arguments");
+		return;
+	}
+	if (rc < 0)
+		sess_fail(cmd, fxr_client_reason(c));
+}
+
+/* Reads what stdin has and runs its complete lines. */
+static void sess_stdin(struct sess *s)
+{
+	ssize_t n = read(0, s->line + s->line_len, sizeof(s->line) - 1 - s->line_len);
+	if (n <= 0) {
+		if (n == 0 || (errno != EINTR && errno != EAGAIN))
+			s->eof = true;
+		return;
+	}
+	s->line_len += (size_t)n;
+	char *nl;
+	while ((nl = memchr(s->line, '\n', s->line_len)) != NULL) {
+		*nl = 0;
+		sess_command(s, s->line);
+		s->line_len -= (size_t)(nl + 1 - s->line);
+		memmove(s->line, nl + 1, s->line_len);
+	}
+	if (s->line_len == sizeof(s->line) - 1) {
+		sess_fail("?", "line too long");
+		s->line_len = 0;
+	}
+}
+
+static bool sess_sending(const struct sess *s)
+{
+	for (unsigned i = 0; i < s->d->n; i++)
+		if (s->sc[i].out)
+			return true;
+	return false;
+}
+
+static int cmd_session(struct opts *o)
+{
+	static struct sess s;
+	s.d = calloc(1, sizeof(*s.d));
+	if (!s.d)
+		return EXIT_LOCAL;
+	struct fxr_device_config cfg = { .host = o->host, .port = o->port, .id = o->id,
+					 .password = o->secret.password, .pw_len = o->secret.len,
+					 .nconn = o->conns, .seed = fxr_client_now_ms() };
+	int rc = fxr_device_init(s.d, &cfg);
+	fxr_cli_secret_wipe(&o->secret);
+	if (rc) {
+		free(s.d);
+		fprintf(stderr, "fxr-device: %s\n", strerror(-rc));
+		return EXIT_USAGE;
+	}
+	int status = 0;
+	while (!stop_flag && !s.quit && !(s.eof && !sess_sending(&s))) {
+		int t = fxr_device_tick(s.d, fxr_client_now_ms());
+		struct fxr_client_event ev;
+		unsigned idx;
+		while (fxr_device_next_event(s.d, &idx, &ev) > 0) {
+			if (ev.type == FXR_CLIENT_EV_DATA) {
+				sess_data(&s, idx, &ev);
+				continue;
+			}
+			print_event(&ev, (int)idx);
+			if (ev.type == FXR_CLIENT_EV_INCOMING)
+				s.sc[idx].call_id = ev.id;
+			if (ev.type == FXR_CLIENT_EV_AUTH_FAILED) {
+				fprintf(stderr, "fxr-device: login failed: %s\n", ev.text);
+				fxr_device_stop(s.d);
+				status = EXIT_AUTH;
+			}
+		}
+		sess_pump(&s);
+		if (s.d->stopped && !fxr_device_logged_in(s.d)) {
+			bool open = false;
+			for (unsigned i = 0; i < s.d->n; i++)
+				open |= fxr_client_fd(fxr_device_client(s.d, i)) >= 0;
+			if (!open)
+				break;
+		}
+		struct pollfd pfd[FXR_DEVICE_MAX_CONN + 1];
+		unsigned n = fxr_device_pollfds(s.d, pfd, FXR_DEVICE_MAX_CONN);
+		pfd[n] = (struct pollfd){ .fd = s.eof ? -1 : 0, .events = POLLIN };
+		if (t < 0 || t > 1000)
+			t = 1000;
+		if (poll(pfd, n + 1, t) > 0) {
+			fxr_device_on_poll(s.d, pfd, n);
+			if (pfd[n].revents)
+				sess_stdin(&s);
+		}
+	}
+	for (unsigned i = 0; i < FXR_DEVICE_MAX_CONN; i++) {
+		free(s.sc[i].out);
+		if (s.sc[i].sink)
+			fclose(s.sc[i].sink);
+	}
+	fxr_device_fini(s.d);
+	free(s.d);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .port = FXR_DEFAULT_PORT, .for_s = -1, .conns = 1 };
@@ -578,7 +855,7 @@ int main(int argc, char **argv)
 		return usage_error("too many arguments");
 	bool needs_arg = !strcmp(cmd, "call") || !strcmp(cmd, "send") || !strcmp(cmd, "recv");
 	bool known = needs_arg || !strcmp(cmd, "login") || !strcmp(cmd, "listen") ||
-		     !strcmp(cmd, "list") || !strcmp(cmd, "logout");
+		     !strcmp(cmd, "list") || !strcmp(cmd, "logout") || !strcmp(cmd, "session");
 	if (!known)
 		return usage_error("unknown command");
 	if (needs_arg != (arg != NULL))
@@ -589,6 +866,8 @@ int main(int argc, char **argv)
 		return usage_error("bad destination id");
 	if (!strcmp(cmd, "send") && (!o.to || !fxr_devid_valid_cstr(o.to)))
 		return usage_error("send needs --to ID");
+	if (!strcmp(cmd, "session") && !o.password_file)
+		return usage_error("session needs --password-file (stdin carries the commands)");
 
 	int rc = read_password(&o);
 	if (rc)
@@ -601,6 +880,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "login"))
 		return cmd_login(&o);
+	if (!strcmp(cmd, "session"))
+		return cmd_session(&o);
 	struct fxr_client c;
 	if (!strcmp(cmd, "call"))
 		rc = cmd_call(&o, &c, arg);

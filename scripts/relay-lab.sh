@@ -63,7 +63,8 @@ lab_wait_for() {
 lab_ctl() { "$FXR_BUILD/controlplane/fxrctl" --socket "$LAB_TMP/ops.sock" "$@"; }
 
 # lab_relay_start: fxr-dataplane in ns R (net_af_xdp on r0, relay port 4747, a channel named
-# after the lab) and fxr-controlplane attached to it (registry LAB_TMP/registry.db). Returns 0
+# after the lab) and fxr-controlplane attached to it (registry LAB_TMP/registry.db; more
+# options in LAB_CP_ARGS, e.g. "--config FILE"). Returns 0
 # once the control plane runs, 1 with the log's tail on stderr otherwise.
 lab_relay_start() {
 	ip netns exec "$NS_R" "$FXR_BUILD/dataplane/fxr-dataplane" -l 0 -m 256 --no-pci \
@@ -74,7 +75,7 @@ lab_relay_start() {
 	lab_wait_for 300 grep -q 'fxr-dataplane: ready' "$LAB_TMP/dataplane.log" ||
 		{ tail -n 20 "$LAB_TMP/dataplane.log" >&2; return 1; }
 	"$FXR_BUILD/controlplane/fxr-controlplane" --channel "$LAB_NS" --db "$LAB_TMP/registry.db" \
-		--ops-socket "$LAB_TMP/ops.sock" > "$LAB_TMP/controlplane.log" 2>&1 &
+		--ops-socket "$LAB_TMP/ops.sock" ${LAB_CP_ARGS:-} > "$LAB_TMP/controlplane.log" 2>&1 &
 	LAB_CP_PID=$!
 	lab_wait_for 300 bash -c "'$FXR_BUILD/controlplane/fxrctl' --socket '$LAB_TMP/ops.sock' --json status | grep -q '\"running\"'" ||
 		{ tail -n 20 "$LAB_TMP/controlplane.log" >&2; return 1; }
@@ -88,6 +89,21 @@ lab_relay_stop() {
 	done
 	LAB_CP_PID= LAB_DP_PID=
 	return 0
+}
+
+# lab_counter NAME: one of the running dataplane's counters, read over DPDK telemetry
+# (/fxr/counters); "missing" when it has no such counter.
+lab_counter() {
+	python3 - "/var/run/dpdk/$LAB_NS/dpdk_telemetry.v2" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.recv(16384)  # banner
+s.send(b"/fxr/counters")
+reply = json.loads(s.recv(65536).decode())
+print(reply["/fxr/counters"].get(sys.argv[2], "missing"))
+PY
 }
 
 lab_down() {

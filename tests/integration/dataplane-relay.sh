@@ -85,6 +85,7 @@ BG=
 cmp "$IT_TMP/file.bin" "$IT_TMP/got.bin" || it_fail "1 MB: received file differs"
 it_log "1 MB relayed in $(( (t1 - t0) / 1000000 )) ms (call set-up and release included): $(echo "$out" | tail -n 2 | tr '\n' ' ')"
 [ "$(it_counter relay_payload_bytes)" -gt 1048576 ] || it_fail "relay_payload_bytes $(it_counter relay_payload_bytes)"
+[ "$(it_counter relay_copied_bytes)" = 0 ] || it_fail "relay_copied_bytes $(it_counter relay_copied_bytes): payload was copied"
 
 # 3. an offline callee: exit 1, OFFLINE
 out=$("${DEVC[@]}" $A call fax-c 2>&1); rc=$?

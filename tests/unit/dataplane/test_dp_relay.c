@@ -287,7 +287,7 @@ static int teardown(void **state)
 
 /* ---- tests ---- */
 
-/* PAIR: DATA and END go to the peer byte-exact (header included), the long run by
+/* PAIR: DATA and END go to the peer byte-exact (header included), the run by
  * reference; END is reported (END_RELAYED); a control frame goes to the control plane. */
 static void test_pair_relays_data_and_end(void **state)
 {
@@ -529,6 +529,224 @@ static void test_flow_control_blocks_and_resumes(void **state)
 	assert_int_equal(ctr(FXR_CTR_relay_payload_bytes), sizeof(in));
 }
 
+/* Builds a frame header at f. */
+static void put_hdr(uint8_t *f, uint8_t type, uint16_t len)
+{
+	f[0] = type;
+	f[1] = 0;
+	f[2] = (uint8_t)(len >> 8);
+	f[3] = (uint8_t)(len & 0xff);
+}
+
+/* The mbuf pool down to its reserve: relaying pauses (no allocation fails, nothing is
+ * reset) and resumes once the pool refills, byte-exact. */
+static void test_low_pool_pauses_and_resumes(void **state)
+{
+	enum { LEN = 600 };
+	static struct rte_mbuf *hog[POOL_SIZE];
+	uint8_t in[4 + LEN], out[sizeof(in)];
+	unsigned int n_hog = 0;
+	struct dev a, b;
+
+	(void)state;
+	dev_open(&a, 40030);
+	dev_open(&b, 40031);
+	cp_pair(&a, &b);
+	put_hdr(in, FXR_T_DATA, LEN);
+	for (int i = 0; i < LEN; i++)
+		in[4 + i] = (uint8_t)(i * 13 + 1);
+	/* leave fewer free mbufs than the relay's reserve (an eighth of the pool), but
+	 * enough to receive and acknowledge */
+	while (rte_mempool_avail_count(pool) > POOL_SIZE / 8 - 32)
+		hog[n_hog++] = rte_pktmbuf_alloc(pool);
+	dev_send(&a, in, sizeof(in));
+	assert_int_equal(drain(&b, out), 0);
+	assert_int_equal(ctr(FXR_CTR_relay_blocked_pool), 1);
+	assert_int_equal(ctr(FXR_CTR_relay_payload_bytes), 0);
+	assert_int_equal(ctr(FXR_CTR_mbuf_alloc_fail), 0);
+	/* still short of the resume mark: nothing moves */
+	fxr_relay_timers(lc);
+	assert_int_equal(drain(&b, out), 0);
+	rte_pktmbuf_free_bulk(hog, n_hog);
+	fxr_relay_timers(lc);
+	fxr_tcp_flush(lc);
+	assert_int_equal(drain(&b, out), sizeof(in));
+	assert_memory_equal(out, in, sizeof(in));
+	assert_int_equal(ctr(FXR_CTR_relay_payload_bytes), sizeof(in));
+	assert_int_equal(ctr(FXR_CTR_tcp_aborted), 0);
+}
+
+/* A sequence of tiny and large DATA frames, then END: returns its length. */
+static unsigned int tiny_and_large(uint8_t *f)
+{
+	static const uint16_t lens[] = { 0, 1, 2, 3, 5, 127, 128, 0, 300, 1 };
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		put_hdr(f + n, FXR_T_DATA, lens[i]);
+		for (unsigned int k = 0; k < lens[i]; k++)
+			f[n + 4 + k] = (uint8_t)(i * 31 + k);
+		n += 4u + lens[i];
+	}
+	memcpy(f + n, (uint8_t[]){ FXR_T_END, 0, 0, 2, 0, 0 }, 6);
+	return n + 6;
+}
+
+/* Is the byte at offset k of tiny_and_large() inside a frame header, past its first byte
+ * (so that a segment boundary before it splits the header)? */
+static bool splits_header(const uint8_t *f, unsigned int n, unsigned int k)
+{
+	unsigned int at = 0;
+
+	while (at < n) {
+		unsigned int len = 4u + ((unsigned int)f[at + 2] << 8 | f[at + 3]);
+
+		if (k > at && k < at + 4)
+			return true;
+		at += len;
+	}
+	return false;
+}
+
+/* Every relayed byte goes by reference, whatever the frame's length and wherever the
+ * segments split it: the stream sent in two segments split at each byte position k, and
+ * one byte a segment, arrives byte-exact; no payload byte is copied (relay_copied_bytes
+ * stays 0) and only headers split across segments are gathered (relay_hdr_gather_bytes). */
+static void test_tiny_frames_split_anywhere_go_by_reference(void **state)
+{
+	static uint8_t in[1024], out[1024];
+	struct dev a, b;
+	unsigned int n, got;
+	uint64_t gathered = 0;
+
+	(void)state;
+	n = tiny_and_large(in);
+	dev_open(&a, 40040);
+	dev_open(&b, 40041);
+	for (unsigned int k = 0; k < n; k++) {
+		cp_pair(&a, &b); /* a new PAIR: the END of the last round no longer counts */
+		if (k != 0)
+			dev_send(&a, in, k);
+		dev_send(&a, in + k, n - k);
+		drain(&a, NULL);
+		got = drain(&b, out);
+		assert_int_equal(got, n);
+		assert_memory_equal(out, in, n);
+		cp_expect(FXR_CHAN_T_END_RELAYED, a.id, NULL);
+		if (splits_header(in, n, k))
+			gathered += FXR_FRAME_HDR_LEN;
+		assert_int_equal(ctr(FXR_CTR_relay_hdr_gather_bytes), gathered);
+	}
+	assert_true(gathered != 0);
+	/* one byte a segment: every header is split */
+	cp_pair(&a, &b);
+	got = 0;
+	for (unsigned int k = 0; k < n; k++) {
+		dev_send(&a, in + k, 1);
+		drain(&a, NULL);
+		got += drain(&b, out + got);
+	}
+	assert_int_equal(got, n);
+	assert_memory_equal(out, in, n);
+	cp_expect(FXR_CHAN_T_END_RELAYED, a.id, NULL);
+	assert_int_equal(ctr(FXR_CTR_relay_hdr_gather_bytes), gathered + 11u * FXR_FRAME_HDR_LEN);
+	assert_int_equal(ctr(FXR_CTR_relay_payload_bytes), (uint64_t)n * (n + 1));
+	assert_int_equal(ctr(FXR_CTR_relay_copied_bytes), 0);
+	assert_int_equal(ctr(FXR_CTR_mbuf_alloc_fail), 0);
+}
+
+/* Tiny runs cannot pin unbounded mbufs: empty DATA frames each followed by a KEEPALIVE
+ * (answered here, so every DATA is a run of 4 bytes and an indirect mbuf of its own) stop
+ * being read once the receiver's send queue holds FXR_RELAY_TX_MBUFS_MAX of them
+ * (relay_blocked_mbufs), long before the byte bound; the receiver's ACKs resume it, and
+ * every byte arrives in order. */
+static void test_tiny_runs_are_capped_in_mbufs(void **state)
+{
+	enum { PAIRS = 170, SEG = PAIRS * 8, NSEG = 12, WANT = NSEG * PAIRS * 4 };
+	static uint8_t seg[SEG], out[WANT];
+	struct dev a, b;
+	unsigned int got = 0;
+
+	(void)state;
+	for (int i = 0; i < PAIRS; i++) {
+		put_hdr(seg + i * 8, FXR_T_DATA, 0);
+		put_hdr(seg + i * 8 + 4, FXR_T_KEEPALIVE, 0);
+	}
+	dev_open(&a, 40050);
+	dev_open(&b, 40051);
+	cp_send(&(struct fxr_chan_msg){ .type = FXR_CHAN_T_LOGIN, .lcore = 0, .connid = a.id,
+		.u.login = { 30, 90, 5, (const uint8_t *)"dev-a" } });
+	cp_pair(&a, &b);
+	for (int i = 0; i < NSEG; i++) {
+		dev_send(&a, seg, SEG);
+		drain(&a, NULL);
+		for (uint16_t k = 0; k < lc->tx_n; k++)
+			rte_pktmbuf_free(lc->tx[k]);
+		lc->tx_n = 0;
+	}
+	assert_true(ctr(FXR_CTR_relay_blocked_mbufs) >= 1);
+	assert_int_equal(ctr(FXR_CTR_relay_blocked), 0);
+	assert_true(ctr(FXR_CTR_relay_ref_segs) <= FXR_RELAY_TX_MBUFS_MAX + PAIRS);
+	assert_true(ctr(FXR_CTR_relay_payload_bytes) < WANT);
+	for (int round = 0; round < 400 && got < WANT; round++) {
+		unsigned int n = drain(&b, out + got);
+
+		got += n;
+		if (n == 0) {
+			lc->now_tsc += rte_get_tsc_hz() / 2;
+			fxr_tcp_timers(lc);
+			fxr_tcp_flush(lc);
+		}
+		drain(&a, NULL);
+	}
+	assert_int_equal(got, WANT);
+	for (unsigned int i = 0; i < WANT; i += 4)
+		assert_memory_equal(out + i, ((uint8_t[]){ FXR_T_DATA, 0, 0, 0 }), 4);
+	assert_int_equal(ctr(FXR_CTR_relay_keepalive_acked), NSEG * PAIRS);
+	assert_int_equal(ctr(FXR_CTR_relay_copied_bytes), 0);
+	assert_int_equal(ctr(FXR_CTR_mbuf_alloc_fail), 0);
+}
+
+/* The same cap holds for the answers written here: a device that sends KEEPALIVEs without
+ * acknowledging the KEEPALIVE_ACKs stops being read once they hold FXR_RELAY_TX_MBUFS_MAX
+ * mbufs of its send queue, and its ACKs resume it; every answer arrives. */
+static void test_keepalive_answers_are_capped_in_mbufs(void **state)
+{
+	enum { KAS = 350, SEG = KAS * 4, NSEG = 4, WANT = NSEG * KAS * 4 };
+	static uint8_t seg[SEG], out[WANT];
+	struct dev a;
+	unsigned int got = 0;
+
+	(void)state;
+	for (int i = 0; i < KAS; i++)
+		put_hdr(seg + i * 4, FXR_T_KEEPALIVE, 0);
+	dev_open(&a, 40060);
+	cp_send(&(struct fxr_chan_msg){ .type = FXR_CHAN_T_LOGIN, .lcore = 0, .connid = a.id,
+		.u.login = { 30, 90, 5, (const uint8_t *)"dev-a" } });
+	for (int i = 0; i < NSEG; i++) {
+		dev_send(&a, seg, SEG);
+		rte_pktmbuf_free_bulk(lc->tx, lc->tx_n);
+		lc->tx_n = 0;
+	}
+	assert_true(ctr(FXR_CTR_relay_blocked_mbufs) >= 1);
+	assert_true(ctr(FXR_CTR_relay_keepalive_acked) < NSEG * KAS);
+	for (int round = 0; round < 400 && got < WANT; round++) {
+		unsigned int n = drain(&a, out + got);
+
+		got += n;
+		if (n == 0) {
+			lc->now_tsc += rte_get_tsc_hz() / 2;
+			fxr_tcp_timers(lc);
+			fxr_tcp_flush(lc);
+		}
+	}
+	assert_int_equal(got, WANT);
+	for (unsigned int i = 0; i < WANT; i += 4)
+		assert_memory_equal(out + i, ((uint8_t[]){ FXR_T_KEEPALIVE_ACK, 0, 0, 0 }), 4);
+	assert_int_equal(ctr(FXR_CTR_relay_keepalive_acked), NSEG * KAS);
+	assert_int_equal(ctr(FXR_CTR_mbuf_alloc_fail), 0);
+}
+
 /* The idle timer: a logged-in, unpaired device that sends nothing for idle_s is closed,
  * KEEPALIVE_EXPIRED then CONN_CLOSED(IDLE_TIMEOUT); one that is not logged in is not. */
 static void test_idle_timeout(void **state)
@@ -568,6 +786,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flow_control_blocks_and_resumes, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_low_pool_pauses_and_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tiny_frames_split_anywhere_go_by_reference,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tiny_runs_are_capped_in_mbufs, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_answers_are_capped_in_mbufs, setup,
+			teardown),
 	};
 	int rc;
 

@@ -44,6 +44,23 @@ expect 3 "relay unreachable" -- --relay 127.0.0.1:1 --id fax-a call fax-b
 grep -q '^closed err=ECONNREFUSED' /tmp/fxr-device-cli.$$.out || grep -q 'refused' /tmp/fxr-device-cli.$$.err ||
 	{ echo "FAIL: refused not reported" >&2; fails=$((fails + 1)); }
 
-rm -f /tmp/fxr-device-cli.$$.out /tmp/fxr-device-cli.$$.err
+# session: the password from a file (stdin carries the commands); bad commands are reported
+# one a line and the session goes on until quit, while the connection keeps being retried
+expect 2 "session without --password-file" -- --id fax-a session
+printf 'pw\n' > /tmp/fxr-device-cli.$$.pw
+expect 2 "session with an argument" -- --id fax-a --password-file /tmp/fxr-device-cli.$$.pw session x
+printf 'frobnicate 0\ncall 9 fax-b\nsend 0 /nonexistent/file\nrecv 0 /dev/null 0\nquit\n' |
+	"$dev" --relay 127.0.0.1:1 --id fax-a --password-file /tmp/fxr-device-cli.$$.pw session \
+	>/tmp/fxr-device-cli.$$.out 2>/tmp/fxr-device-cli.$$.err
+got=$?
+[ "$got" -eq 0 ] || { echo "FAIL: session quit: exit $got, want 0" >&2; fails=$((fails + 1)); }
+for want in 'cmd=frobnicate reason="unknown command or arguments"' 'cmd=call reason="no such connection"' \
+	'cmd=send reason="No such file or directory"' 'cmd=recv reason="bad BYTES"'; do
+	grep -qF "command-failed $want" /tmp/fxr-device-cli.$$.out ||
+		{ echo "FAIL: session: no \"command-failed $want\"" >&2; fails=$((fails + 1)); }
+done
+echo "ok: session reports bad commands and quits"
+
+rm -f /tmp/fxr-device-cli.$$.out /tmp/fxr-device-cli.$$.err /tmp/fxr-device-cli.$$.pw
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
 echo "all passed"
