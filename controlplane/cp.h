@@ -69,6 +69,8 @@ struct cp_cfg {
 	const char *channel;
 	const char *db;
 	char ops_socket[108];
+	char ops_group[64];         /* "": the socket keeps the process's group */
+	long ops_gid;               /* ops_group resolved (cp_cfg_resolve_group); -1: none */
 	uint32_t max_conns;
 	uint32_t max_devices;
 	uint16_t conn_limit;
@@ -91,6 +93,7 @@ struct cp_conn {
 	uint64_t id;                    /* 0: free */
 	uint64_t since_ms;              /* CONN_NEW (or the dump, after a restart) */
 	struct fxr_chan_addr addr;
+	struct fxr_chan_totals bytes;   /* the dataplane's last report (BYTES, DUMP_ENTRY) */
 	struct fxr_scram_server *scram; /* during the SCRAM exchange only */
 	uint32_t next_free;
 };
@@ -186,5 +189,8 @@ int cp_kick(struct cp *cp, const char *id, uint16_t code, const char *text);
 /* Configuration (cp_config.c). */
 void cp_cfg_defaults(struct cp_cfg *c);
 int cp_cfg_load(struct cp_cfg *c, const char *path, char *err, size_t errlen);
+/* Sets c->ops_group (a group name, or a number) and resolves it into c->ops_gid. Returns 0,
+ * or -ENOENT / -EINVAL with "no group named NAME" or "name too long" in err. */
+int cp_cfg_set_group(struct cp_cfg *c, const char *name, char *err, size_t errlen);
 
 #endif

@@ -41,6 +41,23 @@ static void on_frame(struct cp *cp, const struct fxr_chan_msg *m, uint64_t now)
 	}
 }
 
+/* Byte totals of connections that moved data. Totals only grow: a report older than the
+ * dump's (it may arrive after it) changes nothing. An entry for a connection that closed
+ * meanwhile is ignored. */
+static void on_bytes(struct cp *cp, const struct fxr_chan_msg *m)
+{
+	for (uint16_t i = 0; i < m->u.bytes.n; i++) {
+		struct fxr_chan_bytes_entry e = fxr_chan_bytes_get(m, i);
+		struct cp_conn *c = cp_conn_get(cp, e.connid);
+		if (!c)
+			continue;
+		if (e.t.in > c->bytes.in)
+			c->bytes.in = e.t.in;
+		if (e.t.out > c->bytes.out)
+			c->bytes.out = e.t.out;
+	}
+}
+
 static void on_event(struct cp *cp, const struct fxr_chan_msg *m, uint64_t now)
 {
 	switch (m->type) {
@@ -71,6 +88,9 @@ static void on_event(struct cp *cp, const struct fxr_chan_msg *m, uint64_t now)
 	case FXR_CHAN_T_END_RELAYED:
 		if (fxr_sess_end_relayed(&cp->sess, m->connid) == -ENOENT)
 			cp->ctr.d2c_stale++;
+		return;
+	case FXR_CHAN_T_BYTES:
+		on_bytes(cp, m);
 		return;
 	default:
 		cp->ctr.d2c_ignored++;
@@ -162,11 +182,13 @@ static void restore_lane(struct cp *cp, uint16_t lane, uint64_t now)
 			continue;
 		struct fxr_sess_dump_entry e;
 		fxr_actmsg_dump_entry(&m, &e);
-		if (!cp_conn_add(cp, m.connid, &m.u.dump.addr, now)) {
+		struct cp_conn *c = cp_conn_add(cp, m.connid, &m.u.dump.addr, now);
+		if (!c) {
 			cp->ctr.conns_refused++;
 			cp_send_close(cp, m.connid, FXR_CODE_INTERNAL);
 			continue;
 		}
+		c->bytes = m.u.dump.totals;
 		int rc = fxr_sess_restore(&cp->sess, &e);
 		if (rc == -EEXIST)
 			continue;

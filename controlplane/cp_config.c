@@ -1,6 +1,7 @@
 /* fxr-controlplane: configuration, defaults and the --config FILE of key = value lines
  * (docs/operations.md). */
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,33 @@ void cp_cfg_defaults(struct cp_cfg *c)
 	c->throttle_forget_ms = 10 * 60 * 1000;
 	c->backlog_msgs = 65536;
 	c->log_level = FXR_LOG_INFO;
+	c->ops_gid = -1;
+}
+
+int cp_cfg_set_group(struct cp_cfg *c, const char *name, char *err, size_t errlen)
+{
+	if (strlen(name) >= sizeof(c->ops_group) || !name[0]) {
+		snprintf(err, errlen, "ops group: a name of 1..%zu bytes", sizeof(c->ops_group) - 1);
+		return -EINVAL;
+	}
+	char buf[4096];
+	struct group gr, *found = NULL;
+	int rc = getgrnam_r(name, &gr, buf, sizeof(buf), &found);
+	if (found) {
+		c->ops_gid = (long)found->gr_gid;
+	} else {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(name, &end, 10);
+		if (*end || errno || v > UINT32_MAX - 1u || name[0] < '0' || name[0] > '9') {
+			snprintf(err, errlen, "ops group: no group named '%s'%s%s", name,
+				 rc ? ": " : "", rc ? strerror(rc) : "");
+			return -ENOENT;
+		}
+		c->ops_gid = (long)v;
+	}
+	snprintf(c->ops_group, sizeof(c->ops_group), "%s", name);
+	return 0;
 }
 
 /* X(key, field, min, max) for the numeric keys of --config FILE */
@@ -76,6 +104,14 @@ int cp_cfg_load(struct cp_cfg *c, const char *path, char *err, size_t errlen)
 			if (c->log_level < 0) {
 				snprintf(err, errlen, "%s:%u: log_level: error, warn, info or debug",
 					 path, lineno);
+				rc = -EINVAL;
+			}
+			continue;
+		}
+		if (strcmp(key, "ops_group") == 0) {
+			char why[128];
+			if (cp_cfg_set_group(c, val, why, sizeof(why)) != 0) {
+				snprintf(err, errlen, "%s:%u: %s", path, lineno, why);
 				rc = -EINVAL;
 			}
 			continue;

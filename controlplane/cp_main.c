@@ -116,12 +116,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fxr-controlplane --db PATH [--channel NAME] [--ops-socket PATH]\n"
-		"                        [--config FILE] [--log-level LEVEL]\n"
+		"                        [--ops-group GROUP] [--config FILE] [--log-level LEVEL]\n"
 		"       fxr-controlplane --list-counters\n"
 		"\n"
 		"  --channel NAME      plane channel the dataplane created (default fxr)\n"
 		"  --db PATH           device registry, SQLite (created if missing)\n"
 		"  --ops-socket PATH   ops API unix socket (default /run/fxr-<channel>.sock)\n"
+		"  --ops-group GROUP   group of the ops socket (mode 0660; default: the process's)\n"
 		"  --config FILE       key = value settings (docs/operations.md)\n"
 		"  --log-level LEVEL   error, warn, info (default) or debug\n"
 		"  --list-counters     print every counter name and meaning, then exit\n");
@@ -156,6 +157,7 @@ int main(int argc, char **argv)
 	const char *config = NULL;
 	const char *ops_socket = NULL;
 	const char *level = NULL;
+	const char *ops_group = NULL;
 	char err[512];
 
 	cp_cfg_defaults(&cp->cfg);
@@ -163,6 +165,7 @@ int main(int argc, char **argv)
 		{ "channel", required_argument, NULL, 'c' },
 		{ "db", required_argument, NULL, 'd' },
 		{ "ops-socket", required_argument, NULL, 's' },
+		{ "ops-group", required_argument, NULL, 'g' },
 		{ "config", required_argument, NULL, 'f' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "list-counters", no_argument, NULL, 'L' },
@@ -175,6 +178,7 @@ int main(int argc, char **argv)
 		case 'c': cp->cfg.channel = optarg; break;
 		case 'd': cp->cfg.db = optarg; break;
 		case 's': ops_socket = optarg; break;
+		case 'g': ops_group = optarg; break;
 		case 'f': config = optarg; break;
 		case 'l': level = optarg; break;
 		case 'L': list_counters(); return 0;
@@ -189,6 +193,10 @@ int main(int argc, char **argv)
 	}
 	if (config && cp_cfg_load(&cp->cfg, config, err, sizeof(err)) != 0) {
 		fprintf(stderr, "fxr-controlplane: %s\n", err);
+		return 2;
+	}
+	if (ops_group && cp_cfg_set_group(&cp->cfg, ops_group, err, sizeof(err)) != 0) {
+		fprintf(stderr, "fxr-controlplane: --ops-group: %s\n", err);
 		return 2;
 	}
 	if (level && (cp->cfg.log_level = fxr_log_level_parse(level)) < 0) {

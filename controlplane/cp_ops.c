@@ -53,6 +53,14 @@ int cp_ops_listen(struct cp *cp, char *err, size_t errlen)
 	mode_t old = umask(0117);
 	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
+	if (rc == 0 && cp->cfg.ops_gid >= 0 &&
+	    chown(sa.sun_path, (uid_t)-1, (gid_t)cp->cfg.ops_gid) != 0) {
+		snprintf(err, errlen, "group %s: %s", cp->cfg.ops_group, strerror(errno));
+		rc = -errno;
+		unlink(sa.sun_path);
+		close(fd);
+		return rc;
+	}
 	if (rc != 0 || chmod(sa.sun_path, 0660) != 0 || listen(fd, 64) != 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		rc = -errno;
@@ -156,6 +164,8 @@ static json_t *conn_json(struct cp *cp, const struct cp_conn *c, uint64_t now)
 			    ci.dev_len ? json_stringn((const char *)ci.dev, ci.dev_len)
 				       : json_null());
 	json_object_set_new(o, "peer", ci.peer ? json_string(peer) : json_null());
+	json_object_set_new(o, "bytes_in", json_integer((json_int_t)c->bytes.in));
+	json_object_set_new(o, "bytes_out", json_integer((json_int_t)c->bytes.out));
 	return o;
 }
 
@@ -247,7 +257,7 @@ static json_t *status_json(struct cp *cp)
 	for (uint16_t l = 0; l < cp->lanes; l++)
 		backlog += fxr_backlog_count(&cp->backlog[l]);
 	json_t *o = json_pack("{s:s, s:i, s:I, s:s, s:s, s:i, s:s, s:i, s:i, s:o, s:i, s:s, s:I, "
-			      "s:I, s:s}",
+			      "s:I, s:I, s:s}",
 			      "version", "0.1.0", "pid", (int)getpid(), "uptime_s",
 			      (json_int_t)((cp_now_ms() - cp->start_ms) / 1000), "channel",
 			      cp->cfg.channel, "phase", phases[cp->phase], "lanes", cp->lanes,
@@ -256,7 +266,8 @@ static json_t *status_json(struct cp *cp)
 			      "backlog", (int)backlog, "log_level",
 			      fxr_log_level_name(cp_log_level), "rss_bytes",
 			      (json_int_t)rss_pages * sysconf(_SC_PAGESIZE), "heap_allocated_bytes",
-			      (json_int_t)allocated, "allocator", jv);
+			      (json_int_t)allocated, "registry_cache_bytes",
+			      (json_int_t)fxr_registry_cache_bytes(cp->reg), "allocator", jv);
 	return o;
 }
 

@@ -36,7 +36,7 @@ static void usage(FILE *f)
 		"  device del ID          remove ID (its connections get BYE)\n"
 		"  device list            registered devices\n"
 		"  device show ID         one device and its connections\n"
-		"  conns                  connections\n"
+		"  conns                  connections (IN/OUT: bytes from/to the device)\n"
 		"  sessions               paired connections\n"
 		"  kick ID                BYE(LOGGED_OUT) on every connection of ID\n"
 		"  log-level [LEVEL]      show or set: error, warn, info, debug\n"
@@ -174,14 +174,14 @@ static long long num(json_t *o, const char *k)
 
 static void print_conns(json_t *a)
 {
-	printf("%-18s %-4s %-15s %-28s %-18s %8s  %s\n", "CONN", "LANE", "STATE", "DEVICE",
-	       "PEER", "AGE_S", "REMOTE");
+	printf("%-18s %-4s %-15s %-28s %-18s %8s %12s %12s  %s\n", "CONN", "LANE", "STATE",
+	       "DEVICE", "PEER", "AGE_S", "IN", "OUT", "REMOTE");
 	size_t i;
 	json_t *c;
 	json_array_foreach(a, i, c)
-		printf("%-18s %-4lld %-15s %-28s %-18s %8lld  %s\n", str(c, "conn"), num(c, "lane"),
-		       str(c, "state"), str(c, "device"), str(c, "peer"), num(c, "age_s"),
-		       str(c, "remote"));
+		printf("%-18s %-4lld %-15s %-28s %-18s %8lld %12lld %12lld  %s\n", str(c, "conn"),
+		       num(c, "lane"), str(c, "state"), str(c, "device"), str(c, "peer"),
+		       num(c, "age_s"), num(c, "bytes_in"), num(c, "bytes_out"), str(c, "remote"));
 }
 
 static void print_flat(const char *prefix, json_t *o)

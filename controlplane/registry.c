@@ -301,6 +301,14 @@ fail:
 	return rc;
 }
 
+long long fxr_registry_cache_bytes(struct fxr_registry *r)
+{
+	int cur = 0, hi = 0;
+	if (sqlite3_db_status(r->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &hi, 0) != SQLITE_OK)
+		return -1;
+	return cur;
+}
+
 void fxr_registry_close(struct fxr_registry *r)
 {
 	if (r == NULL)

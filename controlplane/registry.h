@@ -33,6 +33,10 @@ int fxr_registry_open(struct fxr_registry **out, const char *path, char *err, si
 /* Finalises the statements and closes the connection. r may be NULL. */
 void fxr_registry_close(struct fxr_registry *r);
 
+/* Heap bytes SQLite's page cache holds for this registry now (SQLITE_DBSTATUS_CACHE_USED);
+ * -1 when SQLite cannot say. */
+long long fxr_registry_cache_bytes(struct fxr_registry *r);
+
 /* The file's schema version (FXR_REGISTRY_SCHEMA_VERSION once open). */
 int fxr_registry_schema_version(const struct fxr_registry *r);
 

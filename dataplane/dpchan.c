@@ -9,11 +9,13 @@
 
 #include "fxr/chan.h"
 #include "fxr/chan_shm.h"
+#include "fxr/connid.h"
 
 #include "counters.h"
 #include "dpchan.h"
 #include "lcore-t.h"
 #include "relay.h"
+#include "tcp.h"
 
 int fxr_dpchan_create(const char *name, uint16_t lanes, struct fxr_chan **out, char *err,
 	size_t errlen)
@@ -35,9 +37,12 @@ int fxr_dpchan_lane_init(struct fxr_lcore *lc, struct fxr_chan *ch)
 	d->rxcap = fxr_chan_slot_size(ch, FXR_CHAN_C2D);
 	d->rxbuf = rte_malloc("fxr_dpchan_rx", d->rxcap, 0);
 	d->evq = rte_malloc("fxr_dpchan_evq", sizeof(*d->evq) * FXR_DPCHAN_EVQ, 0);
-	if (d->rxbuf == NULL || d->evq == NULL) {
+	d->ntally = lc->tcp != NULL ? lc->tcp->cfg.max_tcbs : 1; /* a slot a relay connection */
+	d->tally = rte_zmalloc("fxr_dpchan_tally", sizeof(*d->tally) * d->ntally, 0);
+	if (d->rxbuf == NULL || d->evq == NULL || d->tally == NULL) {
 		rte_free(d->rxbuf);
 		rte_free(d->evq);
+		rte_free(d->tally);
 		rte_free(d);
 		return -ENOMEM;
 	}
@@ -53,6 +58,7 @@ void fxr_dpchan_lane_fini(struct fxr_lcore *lc)
 		return;
 	rte_free(d->rxbuf);
 	rte_free(d->evq);
+	rte_free(d->tally);
 	rte_free(d);
 	lc->chan = NULL;
 }
@@ -151,6 +157,122 @@ static unsigned evq_flush(struct fxr_lcore *lc, uint32_t upto, bool *full)
 	return sent;
 }
 
+/* ---- byte totals (BYTES, DUMP_ENTRY) ---- */
+
+/* A connection's byte counts, 32 bits wide, from its sequence numbers (RFC 9293 §3.4: the
+ * SYN and the FIN take one each). out counts what the device acknowledged. */
+static void tcb_counts(const struct fxr_tcb *tcb, uint32_t *in, uint32_t *out)
+{
+	bool fin_acked = (tcb->flags & FXR_TCBF_FIN_SENT) && tcb->snd_una == tcb->snd_max;
+
+	*in = tcb->rcv_nxt - tcb->irs - 1 - ((tcb->flags & FXR_TCBF_PEER_FIN) ? 1u : 0u);
+	*out = tcb->snd_una - tcb->iss - 1 - (fin_acked ? 1u : 0u);
+}
+
+/* Advances the tally of c (in its slot) to its TCB's counts. Returns true when the totals
+ * moved since they were last advanced. */
+static bool tally_update(struct fxr_dpchan *d, uint32_t slot, const struct fxr_relay_conn *c)
+{
+	struct fxr_dpchan_tally *t;
+	uint32_t in, out;
+
+	if (slot >= d->ntally || c->tcb == NULL)
+		return false;
+	t = &d->tally[slot];
+	tcb_counts(c->tcb, &in, &out);
+	if (t->id != c->id) { /* a new connection in the slot: counted from its SYN */
+		*t = (struct fxr_dpchan_tally){ .id = c->id, .t = { .in = in, .out = out },
+			.in32 = in, .out32 = out };
+		return in != 0 || out != 0;
+	}
+	if (in == t->in32 && out == t->out32)
+		return false;
+	t->t.in += (uint32_t)(in - t->in32);
+	t->t.out += (uint32_t)(out - t->out32);
+	t->in32 = in;
+	t->out32 = out;
+	return true;
+}
+
+/* Sends the batch as one BYTES message. Returns false (batch kept) when the lane's queue is
+ * over half full: events go first. */
+static bool bytes_flush(struct fxr_lcore *lc)
+{
+	struct fxr_dpchan *d = lc->chan;
+	struct fxr_chan_msg m = { .type = FXR_CHAN_T_BYTES, .lcore = d->lane };
+
+	if (d->nbatch == 0)
+		return true;
+	if (d->tail - d->head > FXR_DPCHAN_EVQ / 2) {
+		FXR_CTR_INC(lc, chan_bytes_deferred);
+		return false;
+	}
+	m.u.bytes.n = d->nbatch;
+	m.u.bytes.entries = d->batch;
+	if (fxr_dpchan_emit(lc, &m) == 0) /* room was checked: only a bug fails (counted) */
+		FXR_CTR_INC(lc, chan_bytes_reports);
+	d->nbatch = 0;
+	return true;
+}
+
+/* One step of the periodic sweep: the totals of connections that moved go into BYTES
+ * messages. Returns the number of messages sent. */
+static unsigned bytes_sweep(struct fxr_lcore *lc)
+{
+	struct fxr_dpchan *d = lc->chan;
+	const struct fxr_relay *r = lc->relay;
+	unsigned sent = 0;
+	uint32_t end, stop;
+
+	if (r == NULL)
+		return 0;
+	if (!d->sweeping) {
+		if (lc->now_tsc < d->next_sweep_tsc)
+			return 0;
+		d->sweeping = true;
+		d->sweep_cursor = 0;
+		d->next_sweep_tsc = lc->now_tsc + r->hz / 1000u * FXR_DPCHAN_BYTES_PERIOD_MS;
+	}
+	end = RTE_MIN(r->hiwater, d->ntally);
+	stop = RTE_MIN(end, d->sweep_cursor + FXR_DPCHAN_BYTES_STEP);
+	while (d->sweep_cursor < stop) {
+		uint32_t slot = d->sweep_cursor;
+		const struct fxr_relay_conn *c = &r->conns[slot];
+
+		if (d->nbatch == FXR_CHAN_BYTES_MAX) {
+			if (!bytes_flush(lc))
+				return sent;
+			sent++;
+		}
+		d->sweep_cursor++;
+		if (c->id != 0 && tally_update(d, slot, c))
+			d->batch[d->nbatch++] = (struct fxr_chan_bytes_entry){
+				.connid = c->id, .t = d->tally[slot].t };
+	}
+	if (d->sweep_cursor >= end) {
+		if (d->nbatch != 0) {
+			if (!bytes_flush(lc))
+				return sent;
+			sent++;
+		}
+		d->sweeping = false;
+	}
+	return sent;
+}
+
+/* The totals of a dumped connection, brought up to date. */
+static void dump_totals(struct fxr_lcore *lc, struct fxr_chan_msg *m)
+{
+	struct fxr_dpchan *d = lc->chan;
+	uint32_t slot = fxr_connid_slot(m->connid);
+
+	if (lc->relay == NULL || slot >= d->ntally)
+		return;
+	(void)tally_update(d, slot, &lc->relay->conns[slot]);
+	if (d->tally[slot].id == m->connid)
+		m->u.dump.totals = d->tally[slot].t;
+}
+
 /* Sends dump entries while the ring takes them; the DUMP_END closes the dump. */
 static unsigned dump_step(struct fxr_lcore *lc, bool *full)
 {
@@ -169,6 +291,8 @@ static unsigned dump_step(struct fxr_lcore *lc, bool *full)
 			m.lcore = d->lane;
 			m.u.dump_end.dump_id = d->dump_id;
 			m.u.dump_end.entries = d->dump_entries;
+		} else {
+			dump_totals(lc, &m);
 		}
 		rc = fxr_chan_send_msg(d->ch, d->lane, &m);
 		if (rc == -ENOBUFS) {
@@ -202,6 +326,7 @@ unsigned fxr_dpchan_poll(struct fxr_lcore *lc)
 		if (!full && d->head == d->dump_mark)
 			work += dump_step(lc, &full);
 	}
+	work += bytes_sweep(lc);
 	if (!full && !d->dumping)
 		work += evq_flush(lc, d->tail, &full);
 

@@ -36,8 +36,9 @@ int fxr_dpchan_emit_raw(struct fxr_lcore *lc, const uint8_t *msg, size_t len);
 void fxr_dpchan_dump_start(struct fxr_lcore *lc, uint32_t dump_id);
 
 /* One loop iteration's channel work: sends what the queue and the dump hold (as far as the
- * ring takes it), then receives and handles up to FXR_DPCHAN_RX_BURST control messages
- * (fxr_relay_ctl()). Returns how many messages moved (0: idle). */
+ * ring takes it), takes a step of the byte-totals sweep (BYTES, dpchan-t.h), then receives
+ * and handles up to FXR_DPCHAN_RX_BURST control messages (fxr_relay_ctl()). Returns how
+ * many messages moved (0: idle). */
 unsigned fxr_dpchan_poll(struct fxr_lcore *lc);
 
 #endif

@@ -161,7 +161,10 @@ struct fxr_sess_dev {
 	uint16_t limit;
 	uint16_t idle;       /* of which IDLE */
 	uint32_t first;      /* a connection of the device (ring head) */
-	uint32_t next_free;  /* free list */
+	union {
+		uint32_t next_free; /* free: the free list */
+		uint32_t live_pos;  /* in use: its place in fxr_sess.live */
+	};
 };
 
 
@@ -182,6 +185,7 @@ struct fxr_sess {
 	struct fxr_sess_dev *devs;
 	uint32_t dev_free;
 	uint32_t dev_count;
+	uint32_t *live;               /* [dev_count]: the devices in use, for LIST */
 	struct fxr_idmap_u64 by_connid;
 	struct fxr_idmap_str by_devid;
 	struct fxr_sess_queue q[FXR_SESS_Q_COUNT];

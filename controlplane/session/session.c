@@ -67,7 +67,8 @@ int fxr_sess_init(struct fxr_sess *s, const struct fxr_sess_cfg *cfg,
 	s->conns = calloc(cfg->max_conns, sizeof(*s->conns));
 	s->devs = calloc(cfg->max_devices, sizeof(*s->devs));
 	s->scratch = malloc(FXR_FRAME_MAX_LEN);
-	if (!s->conns || !s->devs || !s->scratch)
+	s->live = malloc(sizeof(*s->live) * cfg->max_devices);
+	if (!s->conns || !s->devs || !s->scratch || !s->live)
 		goto nomem;
 	if (fxr_idmap_u64_init(&s->by_connid, cfg->max_conns, cfg->seed) < 0)
 		goto nomem;
@@ -90,6 +91,7 @@ nomem:
 	free(s->conns);
 	free(s->devs);
 	free(s->scratch);
+	free(s->live);
 	return -ENOMEM;
 }
 
@@ -100,6 +102,7 @@ void fxr_sess_fini(struct fxr_sess *s)
 	free(s->conns);
 	free(s->devs);
 	free(s->scratch);
+	free(s->live);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -206,9 +209,9 @@ static uint32_t dev_get_or_add(struct fxr_sess *s, const uint8_t *id, uint8_t le
 	d->id_len = len;
 	d->limit = limit;
 	d->first = NONE;
-	d->next_free = NONE;
 	FXR_BUG_ON(fxr_idmap_str_put(&s->by_devid, di) != 0);
-	s->dev_count++;
+	d->live_pos = s->dev_count;
+	s->live[s->dev_count++] = di;
 	return di;
 }
 
@@ -218,10 +221,13 @@ static void dev_put(struct fxr_sess *s, uint32_t di)
 	if (d->conns)
 		return;
 	FXR_BUG_ON(fxr_idmap_str_del(&s->by_devid, d->id, d->id_len) != 0);
+	/* the last of the live list takes this one's place */
+	uint32_t last = s->live[--s->dev_count];
+	s->live[d->live_pos] = last;
+	s->devs[last].live_pos = d->live_pos;
 	d->id_len = 0;
 	d->next_free = s->dev_free;
 	s->dev_free = di;
-	s->dev_count--;
 }
 
 static void set_state(struct fxr_sess *s, uint32_t ci, uint8_t st)
@@ -473,7 +479,11 @@ static void on_connect(struct fxr_sess *s, uint32_t ci, const struct fxr_msg *m,
 	uint8_t dlen = m->u.call.dev_len;
 
 	s->ctr.calls++;
-	if (!s->pol.known(s->pol.ctx, dest, dlen)) {
+	/* A logged-in device was known when it logged in, and whatever unregisters it closes
+	 * its connections (device del): only a destination that is not logged in costs a
+	 * registry lookup (a synchronous SQLite read on the owner's loop). */
+	uint32_t di = dev_find(s, dest, dlen);
+	if (di == NONE && !s->pol.known(s->pol.ctx, dest, dlen)) {
 		s->ctr.calls_not_found++;
 		send_result(s, ci, FXR_T_CONNECT_FAIL, req, FXR_CODE_NOT_FOUND);
 		return;
@@ -489,7 +499,6 @@ static void on_connect(struct fxr_sess *s, uint32_t ci, const struct fxr_msg *m,
 			return;
 		}
 	}
-	uint32_t di = dev_find(s, dest, dlen);
 	if (di == NONE) {
 		s->ctr.calls_offline++;
 		send_result(s, ci, FXR_T_CONNECT_FAIL, req, FXR_CODE_OFFLINE);
@@ -617,14 +626,10 @@ static void on_list(struct fxr_sess *s, uint32_t ci, uint32_t req_id)
 	const struct fxr_sess_dev *me = &s->devs[C(s, ci)->dev];
 	struct fxr_list_entry es[LIST_BATCH];
 	uint16_t n = 0;
-	uint32_t seen = 0;
 
 	s->ctr.lists++;
-	for (uint32_t di = 0; di < s->cfg.max_devices && seen < s->dev_count; di++) {
-		const struct fxr_sess_dev *d = &s->devs[di];
-		if (d->id_len == 0)
-			continue;
-		seen++;
+	for (uint32_t i = 0; i < s->dev_count; i++) {
+		const struct fxr_sess_dev *d = &s->devs[s->live[i]];
 		if (d == me)
 			continue;
 		if (s->pol.may_call &&

@@ -148,6 +148,30 @@ static enum fxr_chan_bad check_dev(const uint8_t *dev, uint8_t len, bool may_be_
 
 /* ---- decode ---- */
 
+/* DUMP_ENTRY: where the byte totals start in the payload (after the sent_end block). */
+#define DUMP_TOTALS_OFF (16u + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 4u)
+_Static_assert(DUMP_TOTALS_OFF + FXR_CHAN_TOTALS_LEN == FXR_CHAN_DUMP_FIXED,
+	       "the device id follows the totals");
+
+/* BYTES: n matches the length, and every entry names a connection of the message's lane. */
+static enum fxr_chan_bad decode_bytes(const uint8_t *p, uint32_t len, struct fxr_chan_msg *m)
+{
+	if (fxr_get_le16(p + 2))
+		return FXR_CHAN_BAD_RESERVED;
+	m->u.bytes.n = fxr_get_le16(p);
+	m->u.bytes.packed = p + 4;
+	m->u.bytes.entries = NULL;
+	if (m->u.bytes.n == 0 || m->u.bytes.n > FXR_CHAN_BYTES_MAX ||
+	    len != 4u + FXR_CHAN_BYTES_ENTRY * m->u.bytes.n)
+		return FXR_CHAN_BAD_LENGTH;
+	for (uint16_t i = 0; i < m->u.bytes.n; i++) {
+		uint64_t id = fxr_get_le64(p + 4 + FXR_CHAN_BYTES_ENTRY * i);
+		if (!fxr_connid_valid(id) || fxr_connid_lcore(id) != m->lcore)
+			return FXR_CHAN_BAD_CONNID;
+	}
+	return FXR_CHAN_BAD_NONE;
+}
+
 static enum fxr_chan_bad decode_note(const uint8_t *p, struct fxr_chan_note *n)
 {
 	if (fxr_get_le16(p + 2))
@@ -194,6 +218,8 @@ static enum fxr_chan_bad decode_payload(const uint8_t *p, uint32_t len, struct f
 		return FXR_CHAN_BAD_NONE;
 	case FXR_CHAN_T_NOTE:
 		return decode_note(p, &m->u.note);
+	case FXR_CHAN_T_BYTES:
+		return decode_bytes(p, len, m);
 	case FXR_CHAN_T_COUNTERS:
 		if (fxr_get_le16(p + 2))
 			return FXR_CHAN_BAD_RESERVED;
@@ -224,6 +250,8 @@ static enum fxr_chan_bad decode_payload(const uint8_t *p, uint32_t len, struct f
 			return FXR_CHAN_BAD_RESERVED;
 		if (m->u.dump.sent_end > 1)
 			return FXR_CHAN_BAD_VALUE;
+		m->u.dump.totals.in = fxr_get_le64(p + DUMP_TOTALS_OFF);
+		m->u.dump.totals.out = fxr_get_le64(p + DUMP_TOTALS_OFF + 8);
 		m->u.dump.dev = p + FXR_CHAN_DUMP_FIXED;
 		if (FXR_CHAN_DUMP_FIXED + m->u.dump.dev_len != len)
 			return FXR_CHAN_BAD_DEVID;
@@ -353,6 +381,16 @@ static long payload_len(const struct fxr_chan_msg *m)
 			return -EINVAL;
 		len = FXR_CHAN_DUMP_FIXED + (long)m->u.dump.dev_len;
 		break;
+	case FXR_CHAN_T_BYTES:
+		if (m->u.bytes.n == 0 || m->u.bytes.n > FXR_CHAN_BYTES_MAX ||
+		    m->u.bytes.entries == NULL)
+			return -EINVAL;
+		for (uint16_t i = 0; i < m->u.bytes.n; i++)
+			if (!fxr_connid_valid(m->u.bytes.entries[i].connid) ||
+			    fxr_connid_lcore(m->u.bytes.entries[i].connid) != m->lcore)
+				return -EINVAL;
+		len = 4 + (long)FXR_CHAN_BYTES_ENTRY * m->u.bytes.n;
+		break;
 	case FXR_CHAN_T_LOGIN:
 		if (check_dev(m->u.login.dev, m->u.login.dev_len, false) != FXR_CHAN_BAD_NONE)
 			return -EINVAL;
@@ -436,6 +474,17 @@ int fxr_chan_msg_encode(const struct fxr_chan_msg *m, uint8_t *buf, size_t cap)
 	case FXR_CHAN_T_NOTE:
 		encode_note(p, &m->u.note);
 		break;
+	case FXR_CHAN_T_BYTES:
+		fxr_put_le16(p, m->u.bytes.n);
+		fxr_put_le16(p + 2, 0);
+		for (uint16_t i = 0; i < m->u.bytes.n; i++) {
+			const struct fxr_chan_bytes_entry *e = &m->u.bytes.entries[i];
+			uint8_t *q = p + 4 + FXR_CHAN_BYTES_ENTRY * i;
+			fxr_put_le64(q, e->connid);
+			fxr_put_le64(q + 8, e->t.in);
+			fxr_put_le64(q + 16, e->t.out);
+		}
+		break;
 	case FXR_CHAN_T_COUNTERS:
 		fxr_put_le16(p, m->u.counters.n);
 		fxr_put_le16(p + 2, 0);
@@ -455,6 +504,8 @@ int fxr_chan_msg_encode(const struct fxr_chan_msg *m, uint8_t *buf, size_t cap)
 		p[16 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN] = m->u.dump.sent_end;
 		p[16 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 1] = 0;
 		fxr_put_le16(p + 16 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 2, 0);
+		fxr_put_le64(p + DUMP_TOTALS_OFF, m->u.dump.totals.in);
+		fxr_put_le64(p + DUMP_TOTALS_OFF + 8, m->u.dump.totals.out);
 		if (m->u.dump.dev_len)
 			memcpy(p + FXR_CHAN_DUMP_FIXED, m->u.dump.dev, m->u.dump.dev_len);
 		break;

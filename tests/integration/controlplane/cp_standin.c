@@ -540,14 +540,16 @@ static void wait_ops(void)
 	}
 }
 
-static long rss_kb(pid_t pid)
+/* A field of /proc/PID/status in kB ("VmRSS", "RssAnon", "RssShmem"), -1 if absent. */
+static long status_kb(pid_t pid, const char *field)
 {
-	char path[64], line[256];
+	char path[64], line[256], fmt[48];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(fmt, sizeof(fmt), "%s: %%ld", field);
 	FILE *f = fopen(path, "r");
 	long kb = -1;
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+		if (sscanf(line, fmt, &kb) == 1)
 			break;
 	if (f)
 		fclose(f);
@@ -590,7 +592,11 @@ static void storm(unsigned n)
 	uint64_t t_reg = now_ms() - t0;
 	fxr_registry_close(r);
 
-	long rss0 = rss_kb(g.cp_pid), cpu0 = cpu_ms(g.cp_pid);
+	CHECK(ctl(NULL, "--json status") == 0, "status");
+	long long heap0 = json_num("d['heap_allocated_bytes']");
+	long long cache0 = json_num("d['registry_cache_bytes']");
+	long rss0 = status_kb(g.cp_pid, "VmRSS"), cpu0 = cpu_ms(g.cp_pid);
+	long anon0 = status_kb(g.cp_pid, "RssAnon"), shm0 = status_kb(g.cp_pid, "RssShmem");
 	/* every connection starts its login at once, up to a window, over both lanes */
 	const unsigned window = 256;
 	unsigned started = 0, done = 0, inflight = 0;
@@ -642,7 +648,8 @@ static void storm(unsigned n)
 	}
 	uint64_t t_login = now_ms() - t0;
 	(void)first;
-	long rss1 = rss_kb(g.cp_pid), cpu1 = cpu_ms(g.cp_pid);
+	long rss1 = status_kb(g.cp_pid, "VmRSS"), cpu1 = cpu_ms(g.cp_pid);
+	long anon1 = status_kb(g.cp_pid, "RssAnon"), shm1 = status_kb(g.cp_pid, "RssShmem");
 	printf("storm: %u devices registered in %" PRIu64 " ms (%.0f/s, SCRAM i=%u)\n", n, t_reg,
 	       n * 1000.0 / (double)(t_reg ? t_reg : 1), FXR_SCRAM_ITER_MIN);
 	printf("storm: %u logins in %" PRIu64 " ms: %.0f logins/s (device-side SCRAM included, "
@@ -651,6 +658,21 @@ static void storm(unsigned n)
 	       "control plane\n", cpu1 - cpu0, n * 1000.0 / (double)(cpu1 > cpu0 ? cpu1 - cpu0 : 1));
 	printf("storm: control-plane RSS %ld kB -> %ld kB: %.0f bytes per logged-in idle device\n",
 	       rss0, rss1, (rss1 - rss0) * 1024.0 / n);
+	/* the channel's shared slabs count in RSS as the rings cycle through them: a cost
+	 * bounded by the ring sizes, not one per device (engine/chan/README.md) */
+	printf("storm: of which shared (the channel's slabs) %ld kB -> %ld kB; private (RssAnon) "
+	       "%ld kB -> %ld kB: %.0f bytes per logged-in idle device\n", shm0, shm1, anon0, anon1,
+	       (anon1 - anon0) * 1024.0 / n);
+	/* the allocator's live bytes: what the tables' first touch and the allocator's retained
+	 * pages do not explain (SQLite's page cache, SCRAM state left behind) */
+	CHECK(ctl(NULL, "--json status") == 0, "status");
+	long long heap1 = json_num("d['heap_allocated_bytes']");
+	long long cache1 = json_num("d['registry_cache_bytes']");
+	printf("storm: control-plane heap (jemalloc stats.allocated) %lld kB -> %lld kB: %.0f bytes "
+	       "per logged-in idle device\n", heap0 / 1024, heap1 / 1024, (double)(heap1 - heap0) / n);
+	printf("storm: of which the registry's page cache %lld kB -> %lld kB; private RSS beyond "
+	       "it: %.0f bytes per logged-in idle device\n", cache0 / 1024, cache1 / 1024,
+	       ((anon1 - anon0) * 1024.0 - (double)(cache1 - cache0)) / n);
 
 	/* no message lost: everything the control plane sent we received, and the reverse */
 	CHECK(ctl(NULL, "--json stats") == 0, "stats");

@@ -21,6 +21,7 @@ static const uint8_t kDev[] = "fax-42@site.example";
 static uint8_t g_small_frame[4 + FXR_SCRAM_MAX]; /* AUTH_START, the largest D2C frame */
 static uint8_t g_big_frame[FXR_FRAME_MAX_LEN];   /* a LIST_RESULT-sized frame */
 static uint64_t g_counters[FXR_CHAN_COUNTERS_MAX];
+static struct fxr_chan_bytes_entry g_bytes[FXR_CHAN_BYTES_MAX];
 
 static void frames_init(void)
 {
@@ -32,6 +33,12 @@ static void frames_init(void)
 		g_big_frame[i] = (uint8_t)(i * 7);
 	for (size_t i = 0; i < FXR_CHAN_COUNTERS_MAX; i++)
 		g_counters[i] = UINT64_C(0x0102030405060708) * (i + 1);
+	for (uint32_t i = 0; i < FXR_CHAN_BYTES_MAX; i++)
+		g_bytes[i] = (struct fxr_chan_bytes_entry){
+			.connid = fxr_connid_make(3, 1000 + i, i + 1),
+			/* past 32 bits: the totals are u64 end to end */
+			.t = { .in = (UINT64_C(5) << 32) + i, .out = UINT64_MAX - i },
+		};
 }
 
 static struct fxr_chan_addr addr4(uint16_t rport, uint16_t lport)
@@ -119,6 +126,13 @@ static void sample(uint8_t type, int variant, struct fxr_chan_msg *m)
 		m->u.dump.note.flags = variant ? 1 : 0;
 		m->u.dump.note.call_id = variant ? 0xa1b2c3d4 : 0;
 		m->u.dump.note.req_id = variant ? 0x11223344 : 0;
+		m->u.dump.totals.in = variant ? UINT64_C(0x1122334455667788) : 0;
+		m->u.dump.totals.out = variant ? UINT64_MAX : 0;
+		break;
+	case FXR_CHAN_T_BYTES:
+		m->connid = FXR_CONNID_NONE;
+		m->u.bytes.n = variant ? FXR_CHAN_BYTES_MAX : 1;
+		m->u.bytes.entries = g_bytes;
 		break;
 	case FXR_CHAN_T_DUMP_END:
 		m->connid = FXR_CONNID_NONE;
@@ -202,6 +216,17 @@ static void assert_msg_equal(const struct fxr_chan_msg *got, const struct fxr_ch
 		assert_int_equal(got->u.dump.note.flags, want->u.dump.note.flags);
 		assert_int_equal(got->u.dump.note.call_id, want->u.dump.note.call_id);
 		assert_int_equal(got->u.dump.note.req_id, want->u.dump.note.req_id);
+		assert_int_equal(got->u.dump.totals.in, want->u.dump.totals.in);
+		assert_int_equal(got->u.dump.totals.out, want->u.dump.totals.out);
+		break;
+	case FXR_CHAN_T_BYTES:
+		assert_int_equal(got->u.bytes.n, want->u.bytes.n);
+		for (uint16_t i = 0; i < want->u.bytes.n; i++) {
+			struct fxr_chan_bytes_entry e = fxr_chan_bytes_get(got, i);
+			assert_int_equal(e.connid, want->u.bytes.entries[i].connid);
+			assert_int_equal(e.t.in, want->u.bytes.entries[i].t.in);
+			assert_int_equal(e.t.out, want->u.bytes.entries[i].t.out);
+		}
 		break;
 	case FXR_CHAN_T_NOTE:
 		assert_int_equal(got->u.note.state, want->u.note.state);
@@ -393,6 +418,14 @@ static const struct mutation kMutations[] = {
 	{ "login dev_len 0", FXR_CHAN_T_LOGIN, 1, P(4), 0, 0, FXR_CHAN_BAD_DEVID },
 	{ "pair with itself", FXR_CHAN_T_PAIR, 0, P(1), 1234 >> 8, 0, FXR_CHAN_BAD_NONE },
 	{ "pair across lcores", FXR_CHAN_T_PAIR, 0, P(7), 9, 0, FXR_CHAN_BAD_VALUE },
+	{ "bytes n 0", FXR_CHAN_T_BYTES, 0, P(0), 0, 0, FXR_CHAN_BAD_LENGTH },
+	{ "bytes n disagrees", FXR_CHAN_T_BYTES, 0, P(0), 2, 0, FXR_CHAN_BAD_LENGTH },
+	{ "bytes n over max", FXR_CHAN_T_BYTES, 1, SIZE_MAX, 0, FXR_CHAN_BYTES_ENTRY,
+	  FXR_CHAN_BAD_LENGTH },
+	{ "bytes reserved", FXR_CHAN_T_BYTES, 0, P(3), 1, 0, FXR_CHAN_BAD_RESERVED },
+	{ "bytes entry on another lcore", FXR_CHAN_T_BYTES, 1, P(4 + 5 * FXR_CHAN_BYTES_ENTRY + 7),
+	  4, 0, FXR_CHAN_BAD_CONNID },
+	{ "bytes short", FXR_CHAN_T_BYTES, 0, SIZE_MAX, 0, -1, FXR_CHAN_BAD_LENGTH },
 };
 
 static void test_malformed(void **state)
@@ -494,6 +527,23 @@ static void test_encoder_refuses(void **state)
 	sample(FXR_CHAN_T_PAIR, 0, &m);
 	m.u.pair.peer = FXR_CONNID_NONE;
 	assert_int_equal(fxr_chan_msg_len(&m), -EINVAL);
+
+	sample(FXR_CHAN_T_BYTES, 0, &m);
+	m.u.bytes.n = 0;
+	assert_int_equal(fxr_chan_msg_len(&m), -EINVAL);
+	sample(FXR_CHAN_T_BYTES, 1, &m);
+	m.u.bytes.n = FXR_CHAN_BYTES_MAX + 1;
+	assert_int_equal(fxr_chan_msg_len(&m), -EINVAL);
+	sample(FXR_CHAN_T_BYTES, 0, &m);
+	m.lcore = 4; /* the entries name lcore 3 */
+	assert_int_equal(fxr_chan_msg_len(&m), -EINVAL);
+	struct fxr_chan_bytes_entry none = { .connid = FXR_CONNID_NONE };
+	sample(FXR_CHAN_T_BYTES, 0, &m);
+	m.u.bytes.entries = &none;
+	assert_int_equal(fxr_chan_msg_len(&m), -EINVAL);
+	/* the largest BYTES fits a D2C slot */
+	sample(FXR_CHAN_T_BYTES, 1, &m);
+	assert_true(fxr_chan_msg_len(&m) <= (int)FXR_CHAN_MSG_D2C_MAX);
 }
 
 /* Every byte string decodes to -EBADMSG or a message that re-encodes to the same bytes. */
@@ -531,6 +581,12 @@ static void test_decode_reencode_random(void **state)
 			for (uint16_t i = 0; i < m.u.counters.n; i++)
 				vals[i] = fxr_chan_counter(&m, i);
 			m.u.counters.values = vals;
+			assert_int_equal(fxr_chan_msg_encode(&m, out, sizeof(out)), rc);
+		} else if (m.type == FXR_CHAN_T_BYTES) {
+			struct fxr_chan_bytes_entry es[FXR_CHAN_BYTES_MAX];
+			for (uint16_t i = 0; i < m.u.bytes.n; i++)
+				es[i] = fxr_chan_bytes_get(&m, i);
+			m.u.bytes.entries = es;
 			assert_int_equal(fxr_chan_msg_encode(&m, out, sizeof(out)), rc);
 		} else {
 			assert_int_equal(fxr_chan_msg_encode(&m, out, sizeof(out)), rc);

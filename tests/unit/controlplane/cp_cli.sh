@@ -30,6 +30,24 @@ printf 'keepalive_s = 30x\n' > "$dir/bad3.conf"
 expect 2 "bad3.conf:1: keepalive_s must be" "$cp" --db "$dir/r.db" --config "$dir/bad3.conf"
 expect 2 "no-such.conf" "$cp" --db "$dir/r.db" --config "$dir/no-such.conf"
 expect 0 "controlplane.auth_ok" "$cp" --list-counters
+expect 2 "--ops-group: ops group: no group named 'no-such-group-fxr'" \
+	"$cp" --db "$dir/r.db" --ops-group no-such-group-fxr
+printf 'ops_group = no-such-group-fxr\n' > "$dir/bad4.conf"
+expect 2 "bad4.conf:1: ops group: no group named" "$cp" --db "$dir/r.db" --config "$dir/bad4.conf"
+
+# --ops-group: the socket is created mode 0660 in that group (a group this process is not
+# in, and not its own; needs root to chown to it, so skipped otherwise)
+grp=$(getent group daemon | cut -d: -f1)
+if [ "$(id -u)" = 0 ] && [ -n "$grp" ]; then
+	"$cp" --db "$dir/g.db" --channel "cpcli$$" --ops-socket "$dir/g.sock" --ops-group "$grp" \
+		> "$dir/g.log" 2>&1 &
+	pid=$!
+	i=0
+	while [ ! -S "$dir/g.sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	got=$(stat -c '%a %G' "$dir/g.sock" 2>&1)
+	[ "$got" = "660 $grp" ] || { echo "FAIL: --ops-group $grp: socket is '$got'"; cat "$dir/g.log"; fail=1; }
+	kill "$pid"; wait "$pid"
+fi
 
 expect 0 "usage: fxrctl" "$ctl" --help
 expect 2 "usage: fxrctl" "$ctl"

@@ -136,9 +136,12 @@ static void record(void *ctx, const struct fxr_sess_act *a)
 
 /* ---- registry and policy stand-ins ---- */
 
+static unsigned known_calls; /* registry lookups the machine asked for */
+
 static int known(void *ctx, const uint8_t *id, uint8_t len)
 {
 	(void)ctx;
+	known_calls++;
 	static const char *const reg[] = { "a", "b", "c", "d", "hidden" };
 	for (size_t i = 0; i < sizeof(reg) / sizeof(reg[0]); i++)
 		if (strlen(reg[i]) == len && memcmp(reg[i], id, len) == 0)
@@ -642,6 +645,72 @@ static void test_list_busy_and_large(void **state)
 	fxr_sess_fini(&sess);
 }
 
+/* LIST walks the devices in use, not the table: after logouts in the middle and new
+ * logins in the freed slots, each logged-in device is listed once and no other. */
+static void test_list_after_churn(void **state)
+{
+	(void)state;
+	sess_up(8, 512);
+	char id[16], want[24];
+	/* n-1..n-150, a third of them gone, then n-151..n-170 in the freed slots */
+	for (uint64_t c = 1; c <= 170; c++) {
+		int n = snprintf(id, sizeof(id), "n-%llu", (unsigned long long)c);
+		assert_int_equal(fxr_sess_conn_new(&sess, c, 0), 0);
+		assert_int_equal(fxr_sess_auth_begin(&sess, c), 0);
+		assert_int_equal(fxr_sess_login(&sess, c, S(id), (uint8_t)n, 0), 0);
+		if (c == 150) /* every third of the first 150 goes away */
+			for (uint64_t g = 3; g <= 150; g += 3)
+				assert_int_equal(fxr_sess_conn_closed(&sess, g), 0);
+	}
+	list_entries = list_frames = list_more = 0;
+	list_seen[0] = 0;
+	nrec = 0;
+	struct fxr_msg list = M_LIST(9);
+	assert_int_equal(fxr_sess_frame(&sess, 1, &list, 0), 0);
+	assert_int_equal(list_entries, 150 - 50 + 20 - 1);
+	assert_int_equal(list_frames, 1);
+	for (unsigned c = 2; c <= 170; c++) {
+		snprintf(want, sizeof(want), " n-%u:i ", c);
+		const char *hit = strstr(list_seen, want + 1);
+		/* at the start, or after a space (n-1 must not match n-11) */
+		while (hit && hit != list_seen && hit[-1] != ' ')
+			hit = strstr(hit + 1, want + 1);
+		if (c <= 150 && c % 3 == 0)
+			assert_null(hit);
+		else
+			assert_non_null(hit);
+	}
+	fxr_sess_fini(&sess);
+}
+
+/* CONNECT to a logged-in device does not ask the registry (a synchronous read in the
+ * control plane); to one that is not logged in it does, to tell NOT_FOUND from OFFLINE. */
+static void test_connect_registry_lookups(void **state)
+{
+	(void)state;
+	sess_up(8, 64);
+	static const char *const ids[] = { "a", "b", "a" };
+	for (uint64_t c = 1; c <= 3; c++) {
+		assert_int_equal(fxr_sess_conn_new(&sess, c, 0), 0);
+		assert_int_equal(fxr_sess_auth_begin(&sess, c), 0);
+		assert_int_equal(fxr_sess_login(&sess, c, S(ids[c - 1]), 1, 0), 0);
+	}
+	unsigned before = known_calls;
+	struct fxr_msg call = M_CONNECT(1, "b");
+	assert_int_equal(fxr_sess_frame(&sess, 1, &call, 0), 0);
+	assert_int_equal(known_calls, before);
+	assert_int_equal(fxr_sess_conn_state(&sess, 2), PENDING);
+	struct fxr_msg offline = M_CONNECT(2, "c");
+	assert_int_equal(fxr_sess_frame(&sess, 3, &offline, 0), 0);
+	assert_int_equal(known_calls, before + 1);
+	struct fxr_msg unknown = M_CONNECT(3, "zz");
+	assert_int_equal(fxr_sess_frame(&sess, 3, &unknown, 0), 0);
+	assert_int_equal(known_calls, before + 2);
+	assert_int_equal(sess.ctr.calls_offline, 1);
+	assert_int_equal(sess.ctr.calls_not_found, 1);
+	fxr_sess_fini(&sess);
+}
+
 static void test_memory_per_connection(void **state)
 {
 	(void)state;
@@ -781,6 +850,8 @@ int main(void)
 		cmocka_unit_test(test_table_full),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_list_busy_and_large),
+		cmocka_unit_test(test_list_after_churn),
+		cmocka_unit_test(test_connect_registry_lookups),
 		cmocka_unit_test(test_conn_info),
 		cmocka_unit_test(test_memory_per_connection),
 		cmocka_unit_test(test_restart_mid_call),

@@ -22,8 +22,9 @@
 
 #include "fxr/frame-t.h"
 
-/* v2: NOTE and END_RELAYED; DUMP_ENTRY carries the note and sent_end. */
-#define FXR_CHAN_ABI_VERSION 2u
+/* v2: NOTE and END_RELAYED; DUMP_ENTRY carries the note and sent_end.
+ * v3: BYTES; DUMP_ENTRY carries the connection's byte totals. */
+#define FXR_CHAN_ABI_VERSION 3u
 
 #define FXR_CHAN_HDR_LEN 16u
 
@@ -44,7 +45,15 @@
  * restart (fxr_sess_note of controlplane/session): u8 state, u8 flags, u16 reserved 0,
  * u32 call_id, u32 req_id. */
 #define FXR_CHAN_NOTE_LEN      12u
-#define FXR_CHAN_DUMP_FIXED    (8u + 1 + 1 + 2 + 2 + 2 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 4)
+/* Byte totals (16 bytes) in DUMP_ENTRY and in each BYTES entry: u64 bytes received from the
+ * device, u64 bytes sent to it (TCP payload, acknowledged by the device), since the
+ * connection was accepted. */
+#define FXR_CHAN_TOTALS_LEN    16u
+#define FXR_CHAN_DUMP_FIXED    (8u + 1 + 1 + 2 + 2 + 2 + FXR_CHAN_ADDR_LEN + FXR_CHAN_NOTE_LEN + 4 + \
+				FXR_CHAN_TOTALS_LEN)
+/* BYTES: u16 n, u16 0, then n entries of u64 connid (on the message's lane) + totals. */
+#define FXR_CHAN_BYTES_ENTRY   (8u + FXR_CHAN_TOTALS_LEN)
+#define FXR_CHAN_BYTES_MAX     ((FXR_CHAN_FRAME_D2C_MAX - 4u) / FXR_CHAN_BYTES_ENTRY)
 #define FXR_CHAN_LOGIN_FIXED   5u
 
 enum fxr_chan_dir {
@@ -69,13 +78,17 @@ enum fxr_chan_dir {
  *                      paired), u8 state (FXR_CHAN_STATE_*), u8 dev_len, u16 keepalive s,
  *                      u16 idle s, u16 0, address block, note block (the last NOTE, zero
  *                      when none), u8 sent_end (0/1: the connection has sent an END that
- *                      was relayed since its last PAIR), u8 0, u16 0, device id (dev_len
- *                      bytes, 0..64)
+ *                      was relayed since its last PAIR), u8 0, u16 0, byte totals (v3),
+ *                      device id (dev_len bytes, 0..64)
  *   DUMP_END           u32 dump id, u32 number of DUMP_ENTRY messages sent (all lanes'
  *                      DUMP_END together end the dump)
  *   END_RELAYED        the dataplane relayed an END frame from this (PAIRED) connection to
  *                      its peer; it also sets the connection's sent_end (cleared by PAIR
  *                      and UNPAIR)
+ *   BYTES              byte totals of the lane's connections whose totals changed since
+ *                      their last report: u16 n (1..FXR_CHAN_BYTES_MAX), u16 0, n x (u64
+ *                      connid, u64 in, u64 out). Totals, not deltas: a report lost with a
+ *                      control plane that died is made good by the next one or the dump.
  * control -> dataplane
  *   SEND_FRAME         frame bytes to write on the connection, as they are
  *   LOGIN              the connection is logged in: u16 keepalive s, u16 idle s, u8 len,
@@ -99,6 +112,8 @@ enum fxr_chan_dir {
 	  FXR_CHAN_DUMP_FIXED + 64)                                                    \
 	X(DUMP_END, 0x07, FXR_CHAN_D2C, FXR_CHAN_NOCID, 8, 8)                          \
 	X(END_RELAYED, 0x08, FXR_CHAN_D2C, FXR_CHAN_CID, 0, 0)                         \
+	X(BYTES, 0x09, FXR_CHAN_D2C, FXR_CHAN_NOCID, 4 + FXR_CHAN_BYTES_ENTRY,         \
+	  4 + FXR_CHAN_BYTES_ENTRY * FXR_CHAN_BYTES_MAX)                               \
 	X(SEND_FRAME, 0x81, FXR_CHAN_C2D, FXR_CHAN_CID, FXR_FRAME_HDR_LEN,             \
 	  FXR_CHAN_FRAME_C2D_MAX)                                                      \
 	X(LOGIN, 0x82, FXR_CHAN_C2D, FXR_CHAN_CID, FXR_CHAN_LOGIN_FIXED + 1,           \
@@ -129,7 +144,8 @@ enum fxr_chan_type {
 	X(RETRANSMIT, 4, "retransmissions exhausted")                                  \
 	X(PROTOCOL, 5, "malformed or unexpected frame")                                \
 	X(REQUESTED, 6, "the control plane asked for it (CLOSE)")                      \
-	X(SHUTDOWN, 7, "the dataplane is shutting down")
+	X(SHUTDOWN, 7, "the dataplane is shutting down")                               \
+	X(OVERLOAD, 8, "the dataplane had no buffer left for its control frame")
 
 enum fxr_chan_close_reason {
 #define FXR_CHAN_CLOSE_ENUM(name, value, text) FXR_CHAN_CLOSE_##name = value,
@@ -187,6 +203,18 @@ struct fxr_chan_note {
 	uint32_t req_id;
 };
 
+/* A connection's byte totals (DUMP_ENTRY, BYTES). */
+struct fxr_chan_totals {
+	uint64_t in;  /* received from the device */
+	uint64_t out; /* sent to the device and acknowledged */
+};
+
+/* One BYTES entry. */
+struct fxr_chan_bytes_entry {
+	uint64_t connid;
+	struct fxr_chan_totals t;
+};
+
 /* A message, decoded or to be encoded. Byte fields are views into the caller's buffer
  * (decode) or the caller's data (encode); nothing is NUL-terminated. Which union member is
  * used follows from type:
@@ -196,6 +224,7 @@ struct fxr_chan_note {
  *   login      LOGIN                  pair       PAIR
  *   close      CLOSE                  dump_req   DUMP_REQUEST
  *   trunk      TRUNK_OPEN             note       NOTE
+ *   bytes      BYTES
  *   (none)     KEEPALIVE_EXPIRED, UNPAIR, END_RELAYED */
 struct fxr_chan_msg {
 	uint8_t type;
@@ -228,6 +257,7 @@ struct fxr_chan_msg {
 			const uint8_t *dev;
 			struct fxr_chan_addr addr;
 			struct fxr_chan_note note;
+			struct fxr_chan_totals totals;
 		} dump;
 		struct {
 			uint32_t dump_id;
@@ -253,6 +283,13 @@ struct fxr_chan_msg {
 			struct fxr_chan_addr addr;
 		} trunk;
 		struct fxr_chan_note note;
+		struct {
+			uint16_t n;
+			/* decode: n packed entries (read with fxr_chan_bytes_get()); encode:
+			 * n entries */
+			const uint8_t *packed;
+			const struct fxr_chan_bytes_entry *entries;
+		} bytes;
 	} u;
 };
 

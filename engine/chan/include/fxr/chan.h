@@ -88,6 +88,17 @@ static inline uint64_t fxr_chan_counter(const struct fxr_chan_msg *m, uint16_t i
 	return fxr_get_le64(m->u.counters.packed + 8u * i);
 }
 
+/* The i-th entry of a decoded BYTES message (i < m->u.bytes.n). */
+static inline struct fxr_chan_bytes_entry fxr_chan_bytes_get(const struct fxr_chan_msg *m,
+							     uint16_t i)
+{
+	const uint8_t *p = m->u.bytes.packed + FXR_CHAN_BYTES_ENTRY * i;
+	return (struct fxr_chan_bytes_entry){
+		.connid = fxr_get_le64(p),
+		.t = { .in = fxr_get_le64(p + 8), .out = fxr_get_le64(p + 16) },
+	};
+}
+
 /* Names of CONN_CLOSED reasons and DUMP_ENTRY states, or "UNKNOWN". Static storage. */
 const char *fxr_chan_close_name(uint16_t reason);
 const char *fxr_chan_conn_state_name(uint8_t state);
