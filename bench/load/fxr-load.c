@@ -36,18 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FXR_LOAD_MAX_CONNS   20000u
-#define FXR_LOAD_MAX_SECONDS 3600.0
-#define FXR_LOAD_IO_BUF      (64u * 1024u)  /* one read or write */
-#define FXR_LOAD_PING        64u            /* latency message, both ways */
-#define FXR_LOAD_SESSION     1024u          /* sessions: bytes each way */
-#define FXR_LOAD_RING        1024u          /* latency: outstanding pings a connection */
-#define FXR_LOAD_EVENTS      256
-#define FXR_LOAD_CONNECTING  256u           /* hold: connects in flight at once */
+#include "fxr-load.h"
 
 /* ---- time ---------------------------------------------------------------------------- */
 
-static uint64_t now_ns(void)
+uint64_t now_ns(void)
 {
 	struct timespec ts;
 
@@ -57,24 +50,7 @@ static uint64_t now_ns(void)
 
 /* ---- histogram ------------------------------------------------------------------------ */
 
-/* Values below 2^SUB_BITS have a bucket each; above, each octave [2^e, 2^(e+1)) is cut into
- * 2^SUB_BITS equal buckets. Values at or above 2^HIST_MAX_BIT ns (~36 min) are clamped into
- * the last bucket and counted in `clamped`. */
-#define HIST_SUB_BITS 7u
-#define HIST_SUB      (1u << HIST_SUB_BITS)
-#define HIST_MAX_BIT  41u
-#define HIST_BUCKETS  (HIST_SUB * (HIST_MAX_BIT - HIST_SUB_BITS + 1u))
-
-struct hist {
-	uint64_t count[HIST_BUCKETS];
-	uint64_t n;
-	uint64_t clamped;
-	uint64_t min;
-	uint64_t max;
-	double sum;
-};
-
-static void hist_init(struct hist *h)
+void hist_init(struct hist *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->min = UINT64_MAX;
@@ -103,7 +79,7 @@ static uint64_t hist_upper(unsigned i)
 	return (((uint64_t)top + 1u) << shift) - 1u;
 }
 
-static void hist_add(struct hist *h, uint64_t v)
+void hist_add(struct hist *h, uint64_t v)
 {
 	const uint64_t limit = (1ull << HIST_MAX_BIT) - 1u;
 
@@ -141,7 +117,7 @@ static uint64_t hist_pct(const struct hist *h, double p)
 	return h->max;
 }
 
-static void hist_json(const struct hist *h, const char *prefix)
+void hist_json(const struct hist *h, const char *prefix)
 {
 	printf("\"%ssamples\":%" PRIu64 ",\"%sclamped\":%" PRIu64 ",", prefix, h->n, prefix,
 	       h->clamped);
@@ -154,38 +130,13 @@ static void hist_json(const struct hist *h, const char *prefix)
 
 /* ---- options --------------------------------------------------------------------------- */
 
-enum role { ROLE_SERVER, ROLE_CLIENT, ROLE_SELFTEST };
-
-enum mode {
-	MODE_SINK,      /* server: read and discard */
-	MODE_ECHO,      /* server: send back what arrives */
-	MODE_PONG,      /* server: send back each whole 64-byte message */
-	MODE_HOLD,      /* server: accept and keep idle; client: open N idle connections */
-	MODE_STREAM,    /* client: bulk data */
-	MODE_SESSIONS,  /* client: connect, 1 KB each way, close */
-	MODE_LATENCY,   /* client: 64-byte ping-pong */
-};
-
-struct opts {
-	enum role role;
-	enum mode mode;
-	struct sockaddr_in addr;
-	unsigned conns;        /* client: connections (stream, latency, hold) or slots (sessions) */
-	unsigned max_conns;    /* server: accepted connections open at once */
-	double duration;       /* client: measured seconds */
-	double warmup;         /* client: seconds before measuring */
-	double max_time;       /* hard bound on the whole run */
-	double rate;           /* latency: pings a second in total, 0 = closed loop */
-	bool both;             /* stream: both ways (needs an echo server) */
-	bool nodelay;          /* TCP_NODELAY on client sockets (latency sets it anyway) */
-};
-
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: fxr-load server --mode MODE --listen IP:PORT [--max-conns N] [--max-time S]\n"
 "       fxr-load client --mode MODE --connect IP:PORT [--conns N] [--duration S]\n"
 "                       [--warmup S] [--dir one|both] [--rate R] [--max-time S]\n"
+"                       [--fxr CALLER[:CALLEE] --password-file FILE [--dev-conns K]]\n"
 "       fxr-load selftest\n"
 "\n"
 "server modes (run until SIGINT/SIGTERM or --max-time, then print one JSON object):\n"
@@ -212,7 +163,23 @@ static void usage(FILE *f)
 "  --dir one|both stream direction (default one)\n"
 "  --nodelay      TCP_NODELAY on client sockets\n"
 "  --max-time S   hard bound on the whole run (default 600 s, at most %.0f)\n"
-"selftest: checks the histogram against known data; exit status 0 when it holds\n",
+"FXR/1 through a relay (client --fxr; --connect names the relay's port):\n"
+"  --fxr CALLER:CALLEE  id prefixes: caller connection i logs in as device CALLER<i/K>,\n"
+"                 callee connection j as CALLEE<j/K> (K = --dev-conns, default 8, the\n"
+"                 relay's default per-device limit), with SCRAM-SHA-256, the salted\n"
+"                 password derived once per device. stream, latency: N callers each\n"
+"                 CONNECT to a callee device (in turn), whose N connections ACCEPT and\n"
+"                 sink (stream one) or send the DATA frames back (stream both, latency);\n"
+"                 bytes and pings are DATA payload. sessions: N caller slots and 2N\n"
+"                 callee connections; each session is CONNECT -> CONNECTED -> 1 KB DATA\n"
+"                 each way -> END + RELEASE -> RELEASED on connections logged in once at\n"
+"                 the start; BUSY answers are retried and counted\n"
+"  --fxr CALLER   hold: N idle connections logged in as CALLER<i/K>; reported once all\n"
+"                 have AUTH_OK\n"
+"  --password-file FILE  every device's password (first line)\n"
+"  --dev-conns K  connections a device (1..65535)\n"
+"selftest: checks the histogram against known data and the FXR/1 login against RFC 7677's\n"
+"example; exit status 0 when both hold\n",
 		FXR_LOAD_MAX_CONNS, FXR_LOAD_MAX_CONNS, FXR_LOAD_MAX_SECONDS);
 }
 
@@ -266,6 +233,56 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
+/* a device identifier (DESIGN.md §2): 1..64 bytes of [A-Za-z0-9._@+-] */
+static bool devid_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > FXR_LOAD_DEVID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || strchr("._@+-", ch) != NULL))
+			return false;
+	}
+	return true;
+}
+
+/* --fxr CALLER[:CALLEE]: two id prefixes */
+static int parse_devices(const char *s, struct opts *o)
+{
+	const char *colon = strchr(s, ':');
+	size_t a = colon ? (size_t)(colon - s) : strlen(s);
+
+	if (!devid_ok(s, a) || a > FXR_LOAD_PREFIX_MAX ||
+	    (colon && (!devid_ok(colon + 1, strlen(colon + 1)) ||
+		       strlen(colon + 1) > FXR_LOAD_PREFIX_MAX)))
+		return -EINVAL;
+	memcpy(o->caller, s, a);
+	o->caller[a] = '\0';
+	o->callee[0] = '\0';
+	if (colon)
+		strcpy(o->callee, colon + 1);
+	o->fxr = true;
+	return 0;
+}
+
+/* --password-file: its first line, without the newline */
+static int read_password(const char *path, struct opts *o)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return -errno;
+	n = fread(o->password, 1, sizeof(o->password) - 1, f);
+	fclose(f);
+	o->password[n] = '\0';
+	o->pw_len = strcspn(o->password, "\r\n");
+	o->password[o->pw_len] = '\0';
+	return o->pw_len > 0 ? 0 : -EINVAL;
+}
+
 /* returns 0, or 2 after printing why (the exit status for a usage error) */
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
@@ -281,6 +298,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "dir", required_argument, NULL, 'D' },
 		{ "nodelay", no_argument, NULL, 'N' },
 		{ "max-time", required_argument, NULL, 't' },
+		{ "fxr", required_argument, NULL, 'F' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "dev-conns", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -294,6 +314,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	o->duration = 5;
 	o->warmup = 1;
 	o->max_time = 600;
+	o->dev_conns = 8;
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
@@ -363,6 +384,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'N':
 			o->nodelay = true;
 			break;
+		case 'F':
+			if (parse_devices(optarg, o) < 0)
+				goto bad;
+			break;
+		case 'P':
+			if (read_password(optarg, o) < 0)
+				goto bad;
+			break;
+		case 'K':
+			if (parse_double(optarg, 1, 65535, &v) < 0 || v != floor(v))
+				goto bad;
+			o->dev_conns = (unsigned)v;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -389,6 +423,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "fxr-load: client modes are stream, sessions, latency, hold\n");
 		return 2;
 	}
+	if (o->fxr && (o->role != ROLE_CLIENT || o->pw_len == 0 ||
+		       (o->mode == MODE_HOLD) != (o->callee[0] == '\0'))) {
+		fprintf(stderr, "fxr-load: --fxr is for clients, with --password-file; "
+			"CALLER:CALLEE, or CALLER alone for hold\n");
+		return 2;
+	}
 	if (o->role == ROLE_CLIENT && o->mode == MODE_HOLD && !have_conns)
 		o->conns = 1000;
 	if (o->role == ROLE_CLIENT && o->mode != MODE_HOLD &&
@@ -403,9 +443,6 @@ bad:
 }
 
 /* ---- shared plumbing ------------------------------------------------------------------- */
-
-/* what an epoll event points at */
-enum tag { TAG_LISTEN, TAG_SIGNAL, TAG_TIMER, TAG_CONN };
 
 struct conn {
 	enum tag tag;          /* first: an epoll data.ptr may point at a bare enum tag */
@@ -426,11 +463,11 @@ struct conn {
 };
 
 static const enum tag tag_listen = TAG_LISTEN;
-static const enum tag tag_signal = TAG_SIGNAL;
-static const enum tag tag_timer = TAG_TIMER;
-static unsigned char io_buf[FXR_LOAD_IO_BUF];
+const enum tag tag_signal = TAG_SIGNAL;
+const enum tag tag_timer = TAG_TIMER;
+unsigned char io_buf[FXR_LOAD_IO_BUF];
 
-static int ep_set(int ep, int op, int fd, uint32_t events, const void *ptr)
+int ep_set(int ep, int op, int fd, uint32_t events, const void *ptr)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = (void *)(uintptr_t)ptr };
 
@@ -446,7 +483,7 @@ static int conn_want(int ep, struct conn *c, uint32_t events)
 }
 
 /* blocks SIGINT/SIGTERM and returns a signalfd for them */
-static int signal_fd(void)
+int signal_fd(void)
 {
 	sigset_t set;
 
@@ -459,7 +496,7 @@ static int signal_fd(void)
 	return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 }
 
-static void raise_nofile(unsigned need)
+void raise_nofile(unsigned need)
 {
 	struct rlimit rl;
 
@@ -471,7 +508,7 @@ static void raise_nofile(unsigned need)
 	}
 }
 
-static int epoll_ms(uint64_t now, uint64_t deadline)
+int epoll_ms(uint64_t now, uint64_t deadline)
 {
 	uint64_t left = deadline > now ? deadline - now : 0;
 
@@ -479,7 +516,7 @@ static int epoll_ms(uint64_t now, uint64_t deadline)
 	return left > 100 ? 100 : (int)left;
 }
 
-static double secs(uint64_t ns)
+double secs(uint64_t ns)
 {
 	return (double)ns / 1e9;
 }
@@ -633,7 +670,7 @@ static void server_accept(int ep, int lfd, const struct opts *o, struct server_s
 	}
 }
 
-static const char *mode_name(enum mode m)
+const char *mode_name(enum mode m)
 {
 	static const char *const names[] = {
 		[MODE_SINK] = "sink", [MODE_ECHO] = "echo", [MODE_PONG] = "pong",
@@ -974,7 +1011,7 @@ fail:
 	client_close(cl, c);
 }
 
-static int timer_arm(int tfd, uint64_t when)
+int timer_arm(int tfd, uint64_t when)
 {
 	struct itimerspec its = { 0 };
 
@@ -1300,7 +1337,7 @@ int main(int argc, char **argv)
 	case ROLE_SERVER:
 		return run_server(&o);
 	case ROLE_CLIENT:
-		return run_client(&o);
+		return o.fxr ? run_fxr_client(&o) : run_client(&o);
 	default:
 		return run_selftest();
 	}

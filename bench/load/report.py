@@ -5,8 +5,7 @@ usage: report.py DIR    (DIR holds raw.jsonl and meta.json from scripts/bench)
 
 Writes DIR/results.md (the "Relays side by side" table: medians over the alternating runs,
 and fxr / HAProxy ratios), DIR/*.dat and DIR/*.gp, and DIR/throughput.png, latency.png,
-sessions.png with gnuplot. A target with no run (fxr until its relay path exists) is shown
-as not measured, never as a number.
+sessions.png with gnuplot. A figure with no successful run is shown as "—", never as a number.
 """
 import json
 import os
@@ -64,7 +63,7 @@ def main():
     with open(os.path.join(d, "meta.json")) as f:
         meta = json.load(f)
     tck = float(meta["clk_tck"])
-    fxr_absent = meta["fxr"] != "measured"
+    fxr_absent = meta.get("fxr") != "measured"
     measured = [t for t in TARGETS if any(r["target"] == t for r in rows)]
 
     def cell(target, vals, unit="", nd=2):
@@ -106,20 +105,43 @@ def main():
             through_abs[(fig, key)] = True
             lat_added[(load_name, pname)] = vals
 
+    def cpu_s(r):
+        """relay CPU seconds over one client run: HAProxy's process time; fxr's dataplane
+        busy cycles plus its control plane's process time"""
+        s = r["relay_cpu_ticks"] / tck
+        if r["target"] == "fxr":
+            f = r.get("fxr") or {}
+            if not f.get("tsc_hz"):
+                return None
+            s += f["busy_cycles"] / f["tsc_hz"]
+        return s
+
+    def per_gb(r):
+        b = r["client"]["tx_all_bytes"] + r["client"]["rx_all_bytes"]
+        c = cpu_s(r)
+        return c / (b / 1e9) if b > 0 and c is not None else None
+
     for fig, label in STREAMS:
-        vals = {}
-        for t in TARGETS:
-            vals[t] = {} if t == "direct" else per_run(
-                rows, t, fig,
-                lambda r: (r["relay_cpu_ticks"] / tck)
-                / ((r["client"]["tx_all_bytes"] + r["client"]["rx_all_bytes"]) / 1e9)
-                if r["client"]["tx_all_bytes"] + r["client"]["rx_all_bytes"] > 0 else None)
+        vals = {t: ({} if t == "direct" else per_run(rows, t, fig, per_gb)) for t in TARGETS}
         table.append((f"relay CPU per GB relayed, {label} (CPU s/GB)", "[4]", vals, 2))
-    vals = {t: ({} if t == "direct" else per_run(
-        rows, t, "hold",
-        lambda r: (r["rss_after_kb"] - r["rss_before_kb"]) * 1024.0 / r["held"])) for t in TARGETS}
-    table.append((f"memory per idle connection held open, {meta['hold']} connections (bytes)",
-                  "[5]", vals, 0))
+
+    def mem(r):
+        b = (r["rss_after_kb"] - r["rss_before_kb"]) * 1024.0
+        if r["target"] == "fxr":
+            b += (r.get("fxr") or {}).get("heap_alloc_bytes", 0)
+        return b / r["held"]
+
+    vals = {t: ({} if t == "direct" else per_run(rows, t, "hold", mem)) for t in TARGETS}
+    held = {t: max([r.get("held", 0) for r in rows if r["target"] == t and r["figure"] == "hold"],
+                   default=0) for t in TARGETS}
+    table.append((f"memory per idle connection held open (bytes; HAProxy {held['haproxy']}, "
+                  f"fxr {held['fxr']} logged-in connections)", "[5]", vals, 0))
+    # fxr only: what the relay copied of what it relayed (0 is the aim, DESIGN.md §8)
+    copied = []
+    for fig, label in STREAMS:
+        pay = per_run(rows, "fxr", fig, lambda r: (r.get("fxr") or {}).get("relay_payload_bytes"))
+        cop = per_run(rows, "fxr", fig, lambda r: (r.get("fxr") or {}).get("relay_copied_bytes"))
+        copied.append((label, pay, cop))
 
     lines.append("| figure | see | direct (no relay) | fxr | HAProxy 2.6 | fxr / HAProxy |")
     lines.append("| --- | --- | --- | --- | --- | --- |")
@@ -139,6 +161,10 @@ def main():
         else:
             cells = [cell(t, vals[t], "", nd) for t in TARGETS]
         lines.append(f"| {name} | {counts} | " + " | ".join(cells) + f" | {ratio(vals)} |")
+    for label, pay, cop in copied:
+        p, c = median(list(pay.values())), median(list(cop.values()))
+        fx = "—" if p is None else f"{p / 1e6:,.1f} MB relayed, {c:,.0f} B copied"
+        lines.append(f"| relay payload bytes copied, {label} | [6] | — | {fx} | — | — |")
 
     head = [
         "## Relays side by side",
@@ -148,15 +174,30 @@ def main():
         f"{meta['relay_cpu']}, clients and servers on core {meta['client_cpu']}; load average before "
         f"the run {meta['load_before']}; {meta['date']}.",
         f"Versions: {meta['haproxy']} (mode tcp, splice-request/response, nbthread 1; "
-        f"{meta['haproxy_splice_pipes']} splice pipes allocated in the last run); fxr-load from this tree.",
+        f"{meta['haproxy_splice_pipes']} splice pipes allocated in the last run); fxr "
+        f"{meta.get('fxr_version', '?')} (fxr-dataplane on net_af_xdp, 1 lcore, idle back-off; "
+        "fxr-controlplane on the same core); fxr-load from the same tree.",
         f"Medians of {meta['runs']} alternating runs (direct, fxr, HAProxy, direct, …), "
         f"{meta['window_s']} s windows after {meta['warmup_s']} s warm-up. Saturation (closed-loop "
-        f"ping-pong, 64 connections, through HAProxy): {meta['saturation_rate']:.0f} pings/s; the half-load "
-        f"latency rows offer {meta['half_rate']} pings/s to every target.",
+        f"ping-pong, 64 connections): HAProxy {meta.get('saturation_haproxy', 0):.0f}, fxr "
+        f"{meta.get('saturation_fxr', 0):.0f} pings/s; the half-load "
+        f"latency rows offer {meta['half_rate']} pings/s (half the lower) to every target.",
         "",
     ]
     if fxr_absent:
         head.append(meta["fxr"])
+        head.append("")
+    # the dataplane's mbuf pool running dry is named beside the table, figure by figure
+    dry = []
+    for fig in [f for f, _ in STREAMS] + ["sessions", "latency_light", "latency_half", "hold"]:
+        n = [(r.get("fxr") or {}).get("mbuf_alloc_fail", 0) for r in rows
+             if r["target"] == "fxr" and r["figure"] == fig]
+        if any(n):
+            dry.append(f"{fig} ({', '.join(str(x) for x in n)})")
+    if dry:
+        head.append("fxr-dataplane ran out of mbufs (mbuf_alloc_fail > 0, per run) during: "
+                    + "; ".join(dry) + ". Its figures there measure that failure, not a "
+                    "throughput.")
         head.append("")
     notes = [
         "",
@@ -164,26 +205,44 @@ def main():
         "",
         f"1. Payload bytes the client wrote (both ways: plus the bytes it read back from the echo "
         f"server) during the {meta['window_s']} s window, ×8 / window. Both-ways figures are the sum of "
-        "the two directions.",
-        "2. 32 parallel slots, each looping connect → 1 KB to an echo server → 1 KB back → close; "
-        "sessions finished in the window / window.",
+        "the two directions. fxr: DATA payload only (frame headers not counted); the callee "
+        "connections sink the DATA (one way) or send it back (both ways).",
+        "2. 32 parallel slots. HAProxy and direct: each slot loops connect → 1 KB to an echo server "
+        "→ 1 KB back → close. fxr: each slot loops CONNECT → CONNECTED → 1 KB DATA → 1 KB DATA back "
+        "from the callee → END + RELEASE → RELEASED, on connections logged in once before the "
+        "window (64 callee connections, 8 a device); sessions finished in the window / window.",
         f"3. 64-byte ping-pong against a pong server, open loop: light = {meta['light_rate']} pings/s "
         f"on 1 connection, half = {meta['half_rate']} pings/s over 64 connections; each RTT counted from "
         "the ping's scheduled send time (queueing included), p50/p99/p99.9 from a log-linear histogram "
         "(bucket width < 0.8 %, upper edge reported). Direct: the absolute RTT; relays: through-relay "
         "minus direct in the same run (median over runs), with the absolute median in brackets.",
-        "4. HAProxy: user + system CPU time of its process (/proc/PID/stat utime + stime, 1/"
-        f"{int(meta['clk_tck'])} s ticks) over the whole client run (connect, warm-up, window) / payload "
-        "bytes through it in that run (client-side totals; both ways count each direction). Softirq "
-        "work done on the relay core on behalf of other tasks is not charged to it.",
-        f"5. HAProxy: VmRSS of a freshly started process with {meta['hold']} idle client connections "
-        "relayed to the hold server, minus its VmRSS before, / connections. User space only: kernel "
-        "socket memory is not in RSS. fxr later: per logged-in connection.",
+        "4. Over the whole client run (log-in or connect, warm-up, window) / payload bytes through "
+        "the relay in that run (client-side totals; both ways count each direction). HAProxy: user + "
+        f"system CPU time of its process (/proc/PID/stat utime + stime, 1/{int(meta['clk_tck'])} s "
+        "ticks). fxr: the dataplane's busy_cycles / tsc_hz from /fxr/counters (TSC cycles of loop "
+        "iterations that did work; empty polls and idle sleeps not counted, docs/dataplane.md "
+        "\"Counters\") plus fxr-controlplane's utime + stime. Softirq work done on the relay core "
+        "on behalf of other tasks is charged to neither.",
+        "5. HAProxy: VmRSS of a freshly started process with its idle client connections relayed to "
+        "the hold server, minus its VmRSS before, / connections (user space only: kernel socket "
+        "memory is not in RSS). fxr: idle logged-in connections (SCRAM done, AUTH_OK received), "
+        "8 a device; the control plane's VmRSS growth (its ops API rss_bytes) plus the growth of "
+        "the dataplane's DPDK heap in use (/eal/heap_info Alloc_size), / connections. The dataplane "
+        "preallocates its tables (TCBs, relay table, mbuf pool) at start, so their memory is in "
+        f"neither growth. fxr held {meta.get('fxr_hold', '?')} (at most 4000 here: the dataplane's "
+        "relay table holds 4096 connections a lcore).",
+        "6. fxr only: the dataplane's relay_payload_bytes (DATA/END bytes relayed, headers "
+        "included) and relay_copied_bytes (of those, bytes the relay copied instead of passing by "
+        "mbuf reference) over the client run. The TCP output still copies every payload byte into "
+        "the outgoing frame on net_af_xdp (tcp_tx_copy_bytes in raw.jsonl).",
         "",
-        "Sessions differ by relay: through HAProxy a session is a TCP connect → 1 KB each way → close; "
-        "through fxr it will be CONNECT → CONNECTED → 1 KB each way → END/RELEASE on connections that "
-        "are already logged in. A fax carrier's load looks like the first: each call is a short-lived "
-        "connection set up, a little data, torn down, and the set-up cost dominates.",
+        "Sessions differ by relay, and the difference is the point: through HAProxy a session is a "
+        "TCP connection (handshake → 1 KB each way → close); through fxr it is CONNECT → CONNECTED → "
+        "1 KB each way → END/RELEASE on connections that are already logged in, so no TCP handshake "
+        "and no login per session. A fax carrier's load looks like fxr's: a fax device sits behind "
+        "NAT and keeps logged-in connections open to the relay all day (it cannot be reached "
+        "otherwise), and each call is a demand on one of them; a TCP relay would instead see a new "
+        "connection per call.",
     ]
     with open(os.path.join(d, "results.md"), "w") as f:
         f.write("\n".join(head + lines + notes) + "\n")

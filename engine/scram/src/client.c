@@ -79,9 +79,34 @@ static bool parse_posit(const char *v, size_t n, uint32_t *out)
 	return true;
 }
 
+/* RFC 5802 §3: ClientKey and ServerKey from the password, for this salt and count. */
+static int derive_keys(const char *password, size_t pw_len, const uint8_t *salt,
+		       size_t salt_len, uint32_t iter, uint8_t client_key[FXR_SCRAM_KEY_LEN],
+		       uint8_t server_key[FXR_SCRAM_KEY_LEN])
+{
+	uint8_t salted[FXR_SCRAM_KEY_LEN];
+	int rc = fxr_scram_hi(password, pw_len, salt, salt_len, iter, salted);
+
+	if (rc == 0)
+		rc = fxr_scram_hmac(salted, sizeof(salted), "Client Key", 10, NULL, 0, client_key);
+	if (rc == 0)
+		rc = fxr_scram_hmac(salted, sizeof(salted), "Server Key", 10, NULL, 0, server_key);
+	fxr_scram_wipe(salted, sizeof(salted));
+	return rc;
+}
+
 int fxr_scram_client_proof(struct fxr_scram_client *c, const char *msg, size_t len,
 			   const char *password, size_t pw_len, char *out, size_t cap,
 			   char *err, size_t errlen)
+{
+	return fxr_scram_client_proof_keys(c, msg, len, password, pw_len, NULL, out, cap, err,
+					   errlen);
+}
+
+int fxr_scram_client_proof_keys(struct fxr_scram_client *c, const char *msg, size_t len,
+				const char *password, size_t pw_len,
+				struct fxr_scram_client_keys *keys, char *out, size_t cap,
+				char *err, size_t errlen)
 {
 	if (c->state != FXR_SCRAM_ST_FIRST)
 		return cli_fail(c, err, errlen, -EPROTO, "server-first out of order");
@@ -158,25 +183,35 @@ int fxr_scram_client_proof(struct fxr_scram_client *c, const char *msg, size_t l
 	c->auth_len = (uint16_t)a.len;
 
 	/* RFC 5802 §3 */
-	uint8_t salted[FXR_SCRAM_KEY_LEN], client_key[FXR_SCRAM_KEY_LEN];
-	uint8_t stored[FXR_SCRAM_KEY_LEN], server_key[FXR_SCRAM_KEY_LEN];
-	uint8_t sig[FXR_SCRAM_KEY_LEN];
-	int rc = fxr_scram_hi(password, pw_len, salt, (size_t)salt_len, iter, salted);
-	if (rc == 0)
-		rc = fxr_scram_hmac(salted, sizeof(salted), "Client Key", 10, NULL, 0, client_key);
+	uint8_t client_key[FXR_SCRAM_KEY_LEN], server_key[FXR_SCRAM_KEY_LEN];
+	uint8_t stored[FXR_SCRAM_KEY_LEN], sig[FXR_SCRAM_KEY_LEN];
+	int rc = 0;
+	if (keys != NULL && keys->salt_len == (size_t)salt_len && keys->iterations == iter &&
+	    memcmp(keys->salt, salt, (size_t)salt_len) == 0) {
+		memcpy(client_key, keys->client_key, sizeof(client_key));
+		memcpy(server_key, keys->server_key, sizeof(server_key));
+	} else {
+		rc = derive_keys(password, pw_len, salt, (size_t)salt_len, iter, client_key,
+				 server_key);
+		if (rc == 0 && keys != NULL) {
+			memcpy(keys->salt, salt, (size_t)salt_len);
+			keys->salt_len = (uint8_t)salt_len;
+			keys->iterations = iter;
+			memcpy(keys->client_key, client_key, sizeof(client_key));
+			memcpy(keys->server_key, server_key, sizeof(server_key));
+			keys->derivations++;
+		}
+	}
 	if (rc == 0)
 		rc = fxr_scram_hash(client_key, sizeof(client_key), stored);
 	if (rc == 0)
 		rc = fxr_scram_hmac(stored, sizeof(stored), c->auth, c->auth_len, NULL, 0, sig);
-	if (rc == 0)
-		rc = fxr_scram_hmac(salted, sizeof(salted), "Server Key", 10, NULL, 0, server_key);
 	if (rc == 0)
 		rc = fxr_scram_hmac(server_key, sizeof(server_key), c->auth, c->auth_len, NULL,
 				    0, c->server_sig);
 	uint8_t proof[FXR_SCRAM_KEY_LEN];
 	for (size_t i = 0; i < FXR_SCRAM_KEY_LEN; i++)
 		proof[i] = client_key[i] ^ sig[i];
-	fxr_scram_wipe(salted, sizeof(salted));
 	fxr_scram_wipe(client_key, sizeof(client_key));
 	fxr_scram_wipe(stored, sizeof(stored));
 	fxr_scram_wipe(server_key, sizeof(server_key));

@@ -50,6 +50,42 @@ static void test_vector_client(void **state)
 	assert_int_equal(c.state, FXR_SCRAM_ST_DONE);
 }
 
+/* The RFC 7677 exchange with kept keys: the first login derives them, a second login with
+ * the same salt reuses them (the password given is then not even read: a wrong one still
+ * gives the right proof), a new salt derives again. */
+static void test_vector_client_keys(void **state)
+{
+	(void)state;
+	static const char s1_other_salt[] = "r=" V_CNONCE V_SNONCE ",s=QSXCR+Q6sek8bf92,i=4096";
+	struct fxr_scram_client_keys keys;
+	struct fxr_scram_client c;
+	char out[FXR_SCRAM_MSG_MAX + 1], err[128] = "";
+
+	memset(&keys, 0, sizeof(keys));
+	for (int round = 0; round < 2; round++) {
+		const char *pw = round == 0 ? "pencil" : "not-read";
+
+		fxr_scram_client_clear(&c);
+		assert_true(fxr_scram_client_start(&c, "user", V_CNONCE, strlen(V_CNONCE), out,
+						   sizeof(out), err, sizeof(err)) > 0);
+		int n = fxr_scram_client_proof_keys(&c, V_S1, strlen(V_S1), pw, strlen(pw), &keys,
+						    out, sizeof(out), err, sizeof(err));
+		assert_int_equal(n, strlen(V_C2));
+		assert_string_equal(out, V_C2);
+		assert_int_equal(fxr_scram_client_verify(&c, V_S2, strlen(V_S2), err, sizeof(err)),
+				 0);
+		assert_int_equal(keys.derivations, 1);
+	}
+	fxr_scram_client_clear(&c);
+	assert_true(fxr_scram_client_start(&c, "user", V_CNONCE, strlen(V_CNONCE), out,
+					   sizeof(out), err, sizeof(err)) > 0);
+	assert_true(fxr_scram_client_proof_keys(&c, s1_other_salt, strlen(s1_other_salt),
+						"pencil", 6, &keys, out, sizeof(out), err,
+						sizeof(err)) > 0);
+	assert_int_equal(keys.derivations, 2);
+	assert_int_equal(keys.iterations, 4096);
+}
+
 static void test_vector_server(void **state)
 {
 	(void)state;
@@ -610,6 +646,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector_client),
+		cmocka_unit_test(test_vector_client_keys),
 		cmocka_unit_test(test_vector_server),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_wrong_password),

@@ -65,6 +65,18 @@ struct fxr_scram_server {
 	char auth[FXR_SCRAM_AUTH_MAX]; /* client-first-bare "," server-first "," ... */
 };
 
+/* What a device derives from its password for one salt and iteration count (RFC 5802 §3):
+ * ClientKey and ServerKey. A client that logs in many connections of one device keeps them,
+ * so that only its first login pays Hi(). Zero-initialise; wipe when done. */
+struct fxr_scram_client_keys {
+	uint8_t salt[FXR_SCRAM_SALT_MAX];
+	uint8_t salt_len;                      /* 0: empty */
+	uint32_t iterations;
+	uint8_t client_key[FXR_SCRAM_KEY_LEN];
+	uint8_t server_key[FXR_SCRAM_KEY_LEN];
+	uint64_t derivations;                  /* Hi() runs: 1 unless the salt changed */
+};
+
 /* The device's half of one exchange. The password is not kept between calls. */
 struct fxr_scram_client {
 	uint8_t state;      /* enum fxr_scram_state */

@@ -114,6 +114,14 @@ int fxr_scram_client_proof(struct fxr_scram_client *c, const char *msg, size_t l
 			   const char *password, size_t pw_len, char *out, size_t cap,
 			   char *err, size_t errlen);
 
+/* fxr_scram_client_proof() for a client that logs in many connections of one device: the
+ * keys come from *keys when its salt and iteration count are the server's, and are derived
+ * (one Hi()) and stored there otherwise. Same checks and returns. */
+int fxr_scram_client_proof_keys(struct fxr_scram_client *c, const char *msg, size_t len,
+				const char *password, size_t pw_len,
+				struct fxr_scram_client_keys *keys, char *out, size_t cap,
+				char *err, size_t errlen);
+
 /* Checks the server-final-message: "v=<ServerSignature>" compared in constant time with the
  * one we expect (RFC 5802 §3: the server proves it knows ServerKey), or "e=<error>". Returns 0
  * (state DONE: the relay is authentic), -EMSGSIZE, -EBADMSG, -EACCES or -EPROTO. */
