@@ -17,38 +17,18 @@
 set -u
 ROOT=$1
 FXR_BUILD=$2
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
-LAB_TMP=$(mktemp -d)
-. "$ROOT/scripts/relay-lab.sh"
+. "$ROOT/tests/e2e/e2e-lib.sh"
 DEV=$FXR_BUILD/device/fxr-device
 FAX=$FXR_BUILD/fax/fxr-fax
 bg=
-cleanup() {
-	local p
-	# TERM first: timeout and ip netns exec pass it on to the device program
-	for p in $bg; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	[ -n "${FXR_E2E_KEEP:-}" ] && cp -r "$LAB_TMP" "$FXR_E2E_KEEP"
-	lab_down
-	rm -rf "$LAB_TMP"
-}
-trap cleanup EXIT
-die() {
-	echo "FAIL: $*"
-	echo "---- controlplane log ----"; tail -n 30 "$LAB_TMP/controlplane.log" 2>/dev/null
-	exit 1
-}
+e2e_cleanup_hook() { e2e_kill $bg; }
 
 cat > "$LAB_TMP/cp.conf" <<'EOF'
 keepalive_s = 1
 answer_ms = 1500
 EOF
 LAB_CP_ARGS="--config $LAB_TMP/cp.conf"
-lab_topology || die "network"
-lab_relay_start || die "relay start"
-for d in dev-a dev-b dev-c dev-d; do
-	printf 'pw of %s\n' "$d" > "$LAB_TMP/pw-$d"
-	lab_ctl device add "$d" < "$LAB_TMP/pw-$d" > /dev/null || die "device add $d"
-done
+e2e_start dev-a dev-b dev-c dev-d
 
 # dev NS ID ARGS...: fxr-device as ID in namespace NS, bounded
 dev() {

@@ -13,28 +13,13 @@
 set -u
 ROOT=$1
 FXR_BUILD=$2
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
-LAB_TMP=$(mktemp -d)
-. "$ROOT/scripts/relay-lab.sh"
+. "$ROOT/tests/e2e/e2e-lib.sh"
 FAX=$FXR_BUILD/fax/fxr-fax
 DEV=$FXR_BUILD/device/fxr-device
-fails=0 bg=
-cleanup() {
-	local p
-	for p in $bg; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	lab_down
-	rm -rf "$LAB_TMP"
-}
-trap cleanup EXIT
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $*"; [ -z "${2:-}" ] || tail -n 20 "$2"; exit 1; }
+bg=
+e2e_cleanup_hook() { e2e_kill $bg; }
 
-lab_topology || die "network"
-lab_relay_start || die "relay start"
-for d in fax-a fax-b fax-c fax-d fax-e; do
-	printf 'pw of %s\n' "$d" > "$LAB_TMP/pw-$d"
-	lab_ctl device add "$d" < "$LAB_TMP/pw-$d" > /dev/null || die "device add $d"
-done
+e2e_start fax-a fax-b fax-c fax-d fax-e
 "$ROOT/scripts/make-fax-doc" "$LAB_TMP/doc1.tif" 3 "e2e one" || die "make-fax-doc"
 "$ROOT/scripts/make-fax-doc" "$LAB_TMP/doc2.tif" 4 "e2e two" || die "make-fax-doc"
 
@@ -152,5 +137,5 @@ kill "$spare" 2>/dev/null; wait "$spare" 2>/dev/null; bg=
 lab_relay_stop
 payload=$(awk '$1 == "relay_payload_bytes" {print $2}' "$LAB_TMP/dataplane.log")
 [ "${payload:-0}" -gt 0 ] || bad "relay_payload_bytes ${payload:-absent} in the dataplane's exit counters"
-[ $fails = 0 ] && echo "PASS (relay_payload_bytes $payload)"
-exit $fails
+[ $E2E_FAILS = 0 ] && echo "PASS (relay_payload_bytes $payload)"
+exit $E2E_FAILS

@@ -17,22 +17,14 @@
 set -u
 ROOT=$1
 FXR_BUILD=$2
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
-LAB_TMP=$(mktemp -d)
-. "$ROOT/scripts/relay-lab.sh"
+. "$ROOT/tests/e2e/e2e-lib.sh"
 DEV=$FXR_BUILD/device/fxr-device
-fails=0 pa= pb=
-cleanup() {
-	local p
+pa= pb=
+e2e_cleanup_hook() {
 	exec 3>&- 4>&- 2>/dev/null
-	for p in $pa $pb; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	lab_down
-	rm -rf "$LAB_TMP"
+	e2e_kill $pa $pb
 }
-trap cleanup EXIT
 trap '' PIPE # a session that died makes a command fail, not this script
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $*"; [ -z "${2:-}" ] || tail -n 20 "$2"; exit 1; }
 
 # seen LOG COUNT REGEX: the session log holds at least COUNT lines matching REGEX (waits
 # up to 15 s for it)
@@ -57,12 +49,7 @@ states_are() {
 
 printf 'keepalive_s = 1\nidle_timeout_s = 10\n' > "$LAB_TMP/cp.conf"
 LAB_CP_ARGS="--config $LAB_TMP/cp.conf"
-lab_topology || die "network"
-lab_relay_start || die "relay start"
-for d in dev-a dev-b; do
-	printf 'pw of %s\n' "$d" > "$LAB_TMP/pw-$d"
-	lab_ctl device add "$d" < "$LAB_TMP/pw-$d" > /dev/null || die "device add $d"
-done
+e2e_start dev-a dev-b
 
 # the two sessions: commands through FIFOs held open on fds 3 (A) and 4 (B)
 mkfifo "$LAB_TMP/in-a" "$LAB_TMP/in-b" || die "mkfifo"
@@ -174,5 +161,5 @@ copied=$(lab_counter relay_copied_bytes)
 payload=$(lab_counter relay_payload_bytes)
 [ "$copied" = 0 ] || bad "relay_copied_bytes $copied, want 0"
 [ "$payload" -ge "$sent" ] 2>/dev/null || bad "relay_payload_bytes $payload, want >= $sent"
-[ $fails = 0 ] && echo "PASS (relay_payload_bytes $payload for $sent bytes exchanged, relay_copied_bytes 0)"
-exit $fails
+[ $E2E_FAILS = 0 ] && echo "PASS (relay_payload_bytes $payload for $sent bytes exchanged, relay_copied_bytes 0)"
+exit $E2E_FAILS

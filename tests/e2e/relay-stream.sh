@@ -15,28 +15,13 @@ ROOT=$1
 FXR_BUILD=$2
 MODE=$3
 BYTES=${4:-1073741824}
-[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 case $MODE in split|bulk) ;; *) echo "usage: $0 SOURCE_ROOT BUILD_DIR split|bulk [BYTES]"; exit 2;; esac
-LAB_TMP=$(mktemp -d)
-. "$ROOT/scripts/relay-lab.sh"
+. "$ROOT/tests/e2e/e2e-lib.sh"
 PEER=$ROOT/tests/e2e/relay_stream.py
-fails=0 pa= pb=
-cleanup() {
-	local p
-	for p in $pa $pb; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	lab_down
-	rm -rf "$LAB_TMP"
-}
-trap cleanup EXIT
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
-die() { echo "FAIL: $*"; [ -z "${2:-}" ] || tail -n 20 "$2"; exit 1; }
+pa= pb=
+e2e_cleanup_hook() { e2e_kill $pa $pb; }
 
-lab_topology || die "network"
-lab_relay_start || die "relay start"
-for d in dev-a dev-b; do
-	printf 'pw of %s\n' "$d" > "$LAB_TMP/pw-$d"
-	lab_ctl device add "$d" < "$LAB_TMP/pw-$d" > /dev/null || die "device add $d"
-done
+e2e_start dev-a dev-b
 gather0=$(lab_counter relay_hdr_gather_bytes)
 
 # B accepts in the background, A calls once B is logged in
@@ -68,5 +53,5 @@ copied=$(lab_counter relay_copied_bytes)
 payload=$(lab_counter relay_payload_bytes)
 [ "$copied" = 0 ] || bad "relay_copied_bytes $copied, want 0"
 [ "$payload" -gt 0 ] 2>/dev/null || bad "relay_payload_bytes $payload"
-[ $fails = 0 ] && echo "PASS $MODE: $result; relay_payload_bytes $payload, relay_copied_bytes 0"
-exit $fails
+[ $E2E_FAILS = 0 ] && echo "PASS $MODE: $result; relay_payload_bytes $payload, relay_copied_bytes 0"
+exit $E2E_FAILS
