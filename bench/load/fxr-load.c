@@ -136,7 +136,8 @@ static void usage(FILE *f)
 "usage: fxr-load server --mode MODE --listen IP:PORT [--max-conns N] [--max-time S]\n"
 "       fxr-load client --mode MODE --connect IP:PORT [--conns N] [--duration S]\n"
 "                       [--warmup S] [--dir one|both] [--rate R] [--max-time S]\n"
-"                       [--fxr CALLER[:CALLEE] --password-file FILE [--dev-conns K]]\n"
+"                       [--source IP] [--fxr CALLER[:CALLEE] --password-file FILE\n"
+"                       [--dev-conns K] [--dev-first F]]\n"
 "       fxr-load selftest\n"
 "\n"
 "server modes (run until SIGINT/SIGTERM or --max-time, then print one JSON object):\n"
@@ -163,6 +164,8 @@ static void usage(FILE *f)
 "  --dir one|both stream direction (default one)\n"
 "  --nodelay      TCP_NODELAY on client sockets\n"
 "  --max-time S   hard bound on the whole run (default 600 s, at most %.0f)\n"
+"  --source IP    client: connect from this local address (one address has at most 64512\n"
+"                 ports towards one relay port: several clients use several addresses)\n"
 "FXR/1 through a relay (client --fxr; --connect names the relay's port):\n"
 "  --fxr CALLER:CALLEE  id prefixes: caller connection i logs in as device CALLER<i/K>,\n"
 "                 callee connection j as CALLEE<j/K> (K = --dev-conns, default 8, the\n"
@@ -178,6 +181,8 @@ static void usage(FILE *f)
 "                 have AUTH_OK\n"
 "  --password-file FILE  every device's password (first line)\n"
 "  --dev-conns K  connections a device (1..65535)\n"
+"  --dev-first F  hold: the first device is CALLER<F> (default 0), so that several hold\n"
+"                 clients log in as distinct devices\n"
 "selftest: checks the histogram against known data and the FXR/1 login against RFC 7677's\n"
 "example; exit status 0 when both hold\n",
 		FXR_LOAD_MAX_CONNS, FXR_LOAD_MAX_CONNS, FXR_LOAD_MAX_SECONDS);
@@ -301,6 +306,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "fxr", required_argument, NULL, 'F' },
 		{ "password-file", required_argument, NULL, 'P' },
 		{ "dev-conns", required_argument, NULL, 'K' },
+		{ "dev-first", required_argument, NULL, 'B' },
+		{ "source", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -397,6 +404,15 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				goto bad;
 			o->dev_conns = (unsigned)v;
 			break;
+		case 'B':
+			if (parse_double(optarg, 0, 1e9, &v) < 0 || v != floor(v))
+				goto bad;
+			o->dev_first = (unsigned)v;
+			break;
+		case 'S':
+			if (inet_pton(AF_INET, optarg, &o->source) != 1)
+				goto bad;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -427,6 +443,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		       (o->mode == MODE_HOLD) != (o->callee[0] == '\0'))) {
 		fprintf(stderr, "fxr-load: --fxr is for clients, with --password-file; "
 			"CALLER:CALLEE, or CALLER alone for hold\n");
+		return 2;
+	}
+	if (o->dev_first > 0 && !(o->fxr && o->mode == MODE_HOLD)) {
+		fprintf(stderr, "fxr-load: --dev-first is for client --mode hold --fxr\n");
 		return 2;
 	}
 	if (o->role == ROLE_CLIENT && o->mode == MODE_HOLD && !have_conns)
@@ -770,23 +790,40 @@ struct client {
 	struct hist *h;
 };
 
-/* starts a non-blocking connect; 0, or a negative errno (the conn stays closed) */
-static int client_connect(struct client *cl, struct conn *c)
+int connect_start(const struct opts *o, bool nodelay)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int one = 1;
+	int one = 1, e;
 
 	if (fd < 0)
 		return -errno;
-	if (cl->o->nodelay || cl->o->mode == MODE_LATENCY)
+	if (nodelay)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)&cl->o->addr, sizeof(cl->o->addr)) < 0 &&
-	    errno != EINPROGRESS) {
-		int e = -errno;
+	if (o->source.s_addr != 0) {
+		struct sockaddr_in src = { .sin_family = AF_INET, .sin_addr = o->source };
 
-		close(fd);
-		return e;
+		/* the port is then chosen at connect, per destination, not reserved at bind */
+		if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one)) < 0 ||
+		    bind(fd, (const struct sockaddr *)&src, sizeof(src)) < 0)
+			goto fail;
 	}
+	if (connect(fd, (const struct sockaddr *)&o->addr, sizeof(o->addr)) < 0 &&
+	    errno != EINPROGRESS)
+		goto fail;
+	return fd;
+fail:
+	e = -errno;
+	close(fd);
+	return e;
+}
+
+/* starts a non-blocking connect; 0, or a negative errno (the conn stays closed) */
+static int client_connect(struct client *cl, struct conn *c)
+{
+	int fd = connect_start(cl->o, cl->o->nodelay || cl->o->mode == MODE_LATENCY);
+
+	if (fd < 0)
+		return fd;
 	c->tag = TAG_CONN;
 	c->fd = fd;
 	c->up = false;

@@ -63,6 +63,7 @@ struct opts {
 	enum role role;
 	enum mode mode;
 	struct sockaddr_in addr;
+	struct in_addr source; /* client: local address to connect from (--source), 0 = any */
 	unsigned conns;        /* client: connections (stream, latency, hold) or slots (sessions) */
 	unsigned max_conns;    /* server: accepted connections open at once */
 	double duration;       /* client: measured seconds */
@@ -76,6 +77,7 @@ struct opts {
 	char caller[FXR_LOAD_DEVID_MAX + 1];  /* id prefix of the devices that CONNECT (hold) */
 	char callee[FXR_LOAD_DEVID_MAX + 1];  /* id prefix of those that answer; "" for hold */
 	unsigned dev_conns;                   /* connections a device: <prefix>0 has the first */
+	unsigned dev_first;                   /* hold: the first device's number (--dev-first) */
 	char password[FXR_LOAD_PASSWORD_MAX]; /* both devices' password (--password-file) */
 	size_t pw_len;
 };
@@ -98,6 +100,9 @@ int signal_fd(void);                             /* blocks SIGINT/SIGTERM, retur
 void raise_nofile(unsigned need);
 int epoll_ms(uint64_t now, uint64_t deadline);   /* epoll_wait timeout, at most 100 ms */
 int timer_arm(int tfd, uint64_t when);           /* absolute CLOCK_MONOTONIC ns */
+/* a non-blocking TCP socket from o->source (if set) with a connect to o->addr started: the fd,
+ * or a negative errno */
+int connect_start(const struct opts *o, bool nodelay);
 
 /* the FXR/1 client (fxr1-client.c): one run of o->mode through a relay; prints one JSON
  * object; returns the exit status */

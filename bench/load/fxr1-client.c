@@ -201,18 +201,10 @@ static int fx_want(struct fxc *cl, struct fx *c)
 
 static int fx_connect(struct fxc *cl, struct fx *c)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	int fd = connect_start(cl->o, true);
 
 	if (fd < 0)
-		return -errno;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)&cl->o->addr, sizeof(cl->o->addr)) < 0 &&
-	    errno != EINPROGRESS) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
+		return fd;
 	c->tag = TAG_CONN;
 	c->fd = fd;
 	c->state = FX_CONNECTING;
@@ -601,7 +593,7 @@ int run_fxr_client(const struct opts *o)
 		bool callee = i >= cl.n_caller_devs;
 
 		snprintf(cl.devs[i].id, sizeof(cl.devs[i].id), "%.54s%u", callee ? o->callee : o->caller,
-			 callee ? i - cl.n_caller_devs : i);
+			 callee ? i - cl.n_caller_devs : o->dev_first + i);
 	}
 	raise_nofile(cl.n_total);
 	sfd = signal_fd();

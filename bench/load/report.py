@@ -27,10 +27,14 @@ PCTS = (("p50_ns", "p50"), ("p99_ns", "p99"), ("p999_ns", "p99.9"))
 def load(path):
     rows = []
     with open(path) as f:
-        for line in f:
+        for n, line in enumerate(f, 1):
             line = line.strip()
-            if line:
+            if not line:
+                continue
+            try:
                 rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                sys.exit(f"report: {path} line {n}: {e}: {line[:1000]}")
     return rows
 
 
@@ -125,17 +129,28 @@ def main():
         vals = {t: ({} if t == "direct" else per_run(rows, t, fig, per_gb)) for t in TARGETS}
         table.append((f"relay CPU per GB relayed, {label} (CPU s/GB)", "[4]", vals, 2))
 
-    def mem(r):
-        b = (r["rss_after_kb"] - r["rss_before_kb"]) * 1024.0
-        if r["target"] == "fxr":
-            b += (r.get("fxr") or {}).get("heap_alloc_bytes", 0)
-        return b / r["held"]
+    def mem_parts(r):
+        """bytes a held connection, by part: fxr {dp_slot, dp_growth, cp_growth}; HAProxy
+        {rss_growth}"""
+        rss = (r["rss_after_kb"] - r["rss_before_kb"]) * 1024.0 / r["held"]
+        if r["target"] != "fxr":
+            return {"rss_growth": rss}
+        return {"dp_slot": r["dp_slot_bytes"],
+                "dp_growth": (r.get("fxr") or {}).get("heap_alloc_bytes", 0) / r["held"],
+                "cp_growth": rss}
 
-    vals = {t: ({} if t == "direct" else per_run(rows, t, "hold", mem)) for t in TARGETS}
-    held = {t: max([r.get("held", 0) for r in rows if r["target"] == t and r["figure"] == "hold"],
-                   default=0) for t in TARGETS}
-    table.append((f"memory per idle connection held open (bytes; HAProxy {held['haproxy']}, "
-                  f"fxr {held['fxr']} logged-in connections)", "[5]", vals, 0))
+    holds = meta["hold"] if isinstance(meta["hold"], list) else [meta["hold"]]
+    hold_parts = {}   # (target, count) -> {part: median}
+    for n in holds:
+        vals = {}
+        for t in TARGETS:
+            runs = [r for r in rows if r["target"] == t and r["figure"] == "hold"
+                    and r.get("held") == n and not r["client"].get("failed")]
+            vals[t] = {r["run"]: sum(mem_parts(r).values()) for r in runs}
+            if runs:
+                hold_parts[(t, n)] = {k: median([mem_parts(r)[k] for r in runs])
+                                      for k in mem_parts(runs[0])}
+        table.append((f"memory per idle connection, {n:,} held open (bytes)", "[5]", vals, 0))
     # fxr only: what the relay copied of what it relayed (0 is the aim, DESIGN.md §8)
     copied = []
     for fig, label in STREAMS:
@@ -199,6 +214,17 @@ def main():
                     + "; ".join(dry) + ". Its figures there measure that failure, not a "
                     "throughput.")
         head.append("")
+    def hold_note():
+        parts = []
+        for n in holds:
+            f, h = hold_parts.get(("fxr", n)), hold_parts.get(("haproxy", n))
+            if f:
+                parts.append(f"{n:,} held: fxr dataplane {f['dp_slot']:,.0f} B a slot + "
+                             f"{f['dp_growth']:,.0f} B heap growth, control plane "
+                             f"{f['cp_growth']:,.0f} B" +
+                             (f"; HAProxy {h['rss_growth']:,.0f} B" if h else ""))
+        return (" Medians by part: " + "; ".join(parts) + ".") if parts else ""
+
     notes = [
         "",
         "What each figure counts:",
@@ -223,14 +249,27 @@ def main():
         "iterations that did work; empty polls and idle sleeps not counted, docs/dataplane.md "
         "\"Counters\") plus fxr-controlplane's utime + stime. Softirq work done on the relay core "
         "on behalf of other tasks is charged to neither.",
-        "5. HAProxy: VmRSS of a freshly started process with its idle client connections relayed to "
-        "the hold server, minus its VmRSS before, / connections (user space only: kernel socket "
-        "memory is not in RSS). fxr: idle logged-in connections (SCRAM done, AUTH_OK received), "
-        "8 a device; the control plane's VmRSS growth (its ops API rss_bytes) plus the growth of "
-        "the dataplane's DPDK heap in use (/eal/heap_info Alloc_size), / connections. The dataplane "
-        "preallocates its tables (TCBs, relay table, mbuf pool) at start, so their memory is in "
-        f"neither growth. fxr held {meta.get('fxr_hold', '?')} (at most 4000 here: the dataplane's "
-        "relay table holds 4096 connections a lcore).",
+        "5. Idle connections held open by fxr-load clients (at most "
+        f"{meta.get('hold_per_client', '?')} a process, each from its own source address). "
+        "HAProxy: the VmRSS growth of freshly started HAProxy processes while they relay the "
+        "connections to the hold servers (one HAProxy process holds at most "
+        f"{meta.get('haproxy_maxconn', '?')} connections under the file descriptor limit of "
+        f"{meta.get('fd_hard_limit', '?')}, two a connection, so larger counts run several, on "
+        "the same core, sharing the port with SO_REUSEPORT; their growths summed), / connections; "
+        "user space only: kernel socket memory is not in RSS. fxr: idle logged-in connections "
+        "(SCRAM done, AUTH_OK received), 8 a device; the sum of (a) the dataplane's hugepage memory "
+        "a connection slot takes (its TCP and relay tables are preallocated at start, sized by "
+        "--max-conns, which the run sets to the count + 1024, at least 16384: the DPDK heap in use once ready "
+        "(/eal/heap_info Alloc_size) with that --max-conns minus with --max-conns 1024, / the slots "
+        "between), (b) the growth of that heap in use while the connections are held, / "
+        "connections, and (c) the control plane's VmRSS growth (its ops API rss_bytes) while they "
+        "are held, / connections. Kernel socket memory on the relay side: none for fxr (its TCP is "
+        "in the dataplane), not counted for HAProxy. The control plane's growth is mostly a fixed "
+        "cost (the channel's shared slabs touched as its rings cycle, SQLite's page cache up to its "
+        "2 MB cap; docs/operations.md \"Measured here\"), so it falls per connection as the "
+        "count grows; its own "
+        "tables are preallocated at start (about 190 bytes a connection slot and 100 a device), "
+        "in its VmRSS before, so not in the figure." + hold_note(),
         "6. fxr only: the dataplane's relay_payload_bytes (DATA/END bytes relayed, headers "
         "included) and relay_copied_bytes (of those, bytes the relay copied instead of passing by "
         "mbuf reference) over the client run. The TCP output still copies every payload byte into "

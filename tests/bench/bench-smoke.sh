@@ -54,6 +54,7 @@ for target in ("direct", "fxr", "haproxy"):
                 f = r[0].get("fxr") or {}
                 if fig == "hold":
                     need(c["logged_in"] == r[0]["held"], f"fxr hold: {c['logged_in']} logged in")
+                    need(r[0].get("dp_slot_bytes", 0) > 0, "fxr hold: no dataplane slot size")
                 else:
                     need(f.get("relay_payload_bytes", 0) > 0 and f.get("busy_cycles", 0) > 0,
                          f"fxr run {run} {fig}: no relayed payload or no busy cycles counted")
