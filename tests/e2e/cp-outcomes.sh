@@ -8,7 +8,8 @@
 #   with the callee's END back) with the bytes of both connections in fxrctl conns; rejected;
 #   not found; offline; busy; answer timeout (caller TIMEOUT, callee CANCEL TIMEOUT); the
 #   caller's CANCEL while ringing (fxr-device session); caller
-#   lost while ringing (callee CANCEL PEER_LOST); kill -9 of the control plane mid-call (the
+#   lost while ringing (callee CANCEL PEER_LOST); kill -9 of the control plane mid-call (then a
+#   new login works; the
 #   pair and its byte totals restored from the dump); LOGOUT (BYE LOGGED_OUT on every connection
 #   of the device); fxrctl kick; wrong password; unknown device.
 # What the other tests prove already is not repeated at length (fax-e2e: faxes, spare
@@ -246,7 +247,12 @@ grep -qx 'end code=0 name=OK' "$LAB_TMP/a-send.out" || die "send: no END(OK) bac
 # (the counters restarted with the control plane: the pair was restored, not paired anew)
 expect session.restored 2
 expect session.releases 2
-echo "ok 10: accepted, relayed, released; bytes each way in fxrctl conns, kept across kill -9"
+# and a new login after the restart (with a LIST answered)
+out=$(dev "$NS_L1" dev-c list 2>&1) || die "login after the restart: exit $?: $out"
+echo "$out" | grep -Eq '^logged-in .*id=dev-c' || die "login after the restart: $out"
+echo "$out" | grep -Eq '^list-done req=[0-9]+ count=[0-9]+$' || die "LIST after the restart: $out"
+echo "ok 10: accepted, relayed, released; bytes each way in fxrctl conns, kept across kill -9;"
+echo "      a new login after the restart"
 
 # 11. a wrong password, an unknown device: AUTH_FAIL(AUTH) alike, exit 4
 out=$(printf 'not it\n' | ip netns exec "$NS_L1" timeout 60 "$DEV" --relay "$IP_RELAY" --id dev-a list 2>&1); rc=$?
