@@ -8,9 +8,8 @@
 #   with the callee's END back) with the bytes of both connections in fxrctl conns; rejected;
 #   not found; offline; busy; answer timeout (caller TIMEOUT, callee CANCEL TIMEOUT); the
 #   caller's CANCEL while ringing (fxr-device session); caller
-#   lost while ringing (callee CANCEL PEER_LOST); kill -9 of the control plane mid-call (then a
-#   new login works; the
-#   pair and its byte totals restored from the dump); LOGOUT (BYE LOGGED_OUT on every connection
+#   lost while ringing (callee CANCEL PEER_LOST); kill -9 of the control plane mid-call (the
+#   pair and its byte totals restored from the dump, and a new login works after it); LOGOUT (BYE LOGGED_OUT on every connection
 #   of the device); fxrctl kick; wrong password; unknown device.
 # What the other tests prove already is not repeated at length (fax-e2e: faxes, spare
 # connections; tests/integration/dataplane-relay.sh: 1 MB, restart).
