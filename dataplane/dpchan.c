@@ -159,16 +159,6 @@ static unsigned evq_flush(struct fxr_lcore *lc, uint32_t upto, bool *full)
 
 /* ---- byte totals (BYTES, DUMP_ENTRY) ---- */
 
-/* A connection's byte counts, 32 bits wide, from its sequence numbers (RFC 9293 §3.4: the
- * SYN and the FIN take one each). out counts what the device acknowledged. */
-static void tcb_counts(const struct fxr_tcb *tcb, uint32_t *in, uint32_t *out)
-{
-	bool fin_acked = (tcb->flags & FXR_TCBF_FIN_SENT) && tcb->snd_una == tcb->snd_max;
-
-	*in = tcb->rcv_nxt - tcb->irs - 1 - ((tcb->flags & FXR_TCBF_PEER_FIN) ? 1u : 0u);
-	*out = tcb->snd_una - tcb->iss - 1 - (fin_acked ? 1u : 0u);
-}
-
 /* Advances the tally of c (in its slot) to its TCB's counts. Returns true when the totals
  * moved since they were last advanced. */
 static bool tally_update(struct fxr_dpchan *d, uint32_t slot, const struct fxr_relay_conn *c)
@@ -179,7 +169,7 @@ static bool tally_update(struct fxr_dpchan *d, uint32_t slot, const struct fxr_r
 	if (slot >= d->ntally || c->tcb == NULL)
 		return false;
 	t = &d->tally[slot];
-	tcb_counts(c->tcb, &in, &out);
+	fxr_tcp_bytes(c->tcb, &in, &out);
 	if (t->id != c->id) { /* a new connection in the slot: counted from its SYN */
 		*t = (struct fxr_dpchan_tally){ .id = c->id, .t = { .in = in, .out = out },
 			.in32 = in, .out32 = out };

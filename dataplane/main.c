@@ -136,8 +136,11 @@ int main(int argc, char **argv)
 		tcp_cfg.time_wait_ms = cfg.time_wait_ms;
 		tcp_cfg.tx_seg_max = port.tx_seg_max;
 		tcp_cfg.max_tcbs = cfg.max_conns;
-		/* what RX needs to go on receiving the ACKs that free the queues */
-		tcp_cfg.mbuf_reserve = (uint32_t)port.nb_queues * (port.nb_rxd + 2u * FXR_RX_BURST);
+		/* arriving data is dropped, not held, while fewer mbufs than this are free: what
+		 * RX needs to go on receiving the ACKs that free the queues, above the relay's
+		 * resume mark, so that the relay can always move held data on */
+		tcp_cfg.mbuf_reserve = (uint32_t)port.nb_queues * (port.nb_rxd + 2u * FXR_RX_BURST)
+			+ fxr_relay_pool_resume(port.mp->size);
 		lc->now_tsc = rte_rdtsc();
 		rte_malloc_get_socket_stats((int)rte_lcore_to_socket_id(lcore_id), &heap);
 		heap_before = heap.heap_allocsz_bytes;

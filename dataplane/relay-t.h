@@ -46,11 +46,16 @@ enum {
 };
 
 /* Relaying stops taking mbufs while fewer than 1/FXR_RELAY_POOL_RESERVE_DIV of the pool is
- * free: the reserve is for receiving (acknowledgements free what is queued) and for the
- * stack's own segments, so a pool that runs low slows the relay down (the senders' windows
- * close) instead of failing an allocation mid-frame, which would have to reset the
- * connection. Waiting connections are resumed by fxr_relay_timers once the pool refills. */
-#define FXR_RELAY_POOL_RESERVE_DIV 8u
+ * free: that reserve is for receiving (acknowledgements free what is queued) and for the
+ * stack's own segments, so a pool that runs low slows the relay down instead of failing an
+ * allocation mid-frame, which would have to reset the connection. Waiting connections are
+ * resumed by fxr_relay_timers once FXR_RELAY_POOL_RESUME more are free (at least what one
+ * received segment's runs can take, so that every resumed pass makes progress; at most half
+ * the pool). The TCP stack stops taking in data well before (its mbuf_reserve is higher):
+ * the pool space between the two is what lets the relay move held data on, whose
+ * acknowledgements then free the pool. */
+#define FXR_RELAY_POOL_RESERVE_DIV 16u
+#define FXR_RELAY_POOL_RESUME 1024u
 
 /* What the current frame's bytes do (conn->mode). */
 enum fxr_relay_mode {
@@ -113,6 +118,7 @@ struct fxr_relay {
 	uint32_t n_ctl_bufs;
 	uint32_t n_ctl_free;
 	uint32_t pool_reserve;       /* mbufs kept free for receiving (FXR_RELAY_POOL_RESERVE_DIV) */
+	uint32_t pool_resume;        /* free mbufs at which waiting connections resume */
 	uint32_t pool_waiters;       /* connections with FXR_RELAYF_POOL_WAIT */
 };
 

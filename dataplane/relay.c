@@ -667,6 +667,11 @@ static const struct fxr_tcp_app relay_app = {
 	.on_close = relay_close,
 };
 
+uint32_t fxr_relay_pool_resume(uint32_t pool_size)
+{
+	return pool_size / FXR_RELAY_POOL_RESERVE_DIV + RTE_MIN(FXR_RELAY_POOL_RESUME, pool_size / 2);
+}
+
 static void relay_free_tables(struct fxr_relay *r)
 {
 	rte_free(r->conns);
@@ -702,8 +707,8 @@ int fxr_relay_start(struct fxr_lcore *lc, uint16_t port)
 	r->n_free = r->n;
 	r->hz = rte_get_tsc_hz();
 	r->sweep_tsc = r->hz / 10;
-	/* above the stack's own reserve: relaying pauses before arriving data is dropped */
-	r->pool_reserve = lc->tcp->cfg.mbuf_reserve + lc->mp->size / FXR_RELAY_POOL_RESERVE_DIV;
+	r->pool_reserve = lc->mp->size / FXR_RELAY_POOL_RESERVE_DIV;
+	r->pool_resume = fxr_relay_pool_resume(lc->mp->size);
 	r->next_sweep_tsc = lc->now_tsc + r->sweep_tsc;
 	lc->relay = r;
 	return fxr_tcp_listen(lc, port, &relay_app, r);

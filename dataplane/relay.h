@@ -19,6 +19,11 @@ struct fxr_lcore;
  * after fxr_tcp_init() and fxr_dpchan_lane_init(), with lc->now_tsc set (the timers'
  * base). Returns 0 or a negative errno. */
 int fxr_relay_start(struct fxr_lcore *lc, uint16_t port);
+
+/* The free mbufs of a pool of pool_size at which the relay resumes connections that waited
+ * for the pool (relay-t.h, FXR_RELAY_POOL_RESUME): the TCP stack must stop taking in data
+ * above this (its mbuf_reserve), or held data could keep the pool below it for good. */
+uint32_t fxr_relay_pool_resume(uint32_t pool_size);
 /* Frees the table. Main thread, after fxr_tcp_fini() (which closed every connection). */
 void fxr_relay_fini(struct fxr_lcore *lc);
 

@@ -151,15 +151,14 @@ bool fxr_relay_dump_next(struct fxr_lcore *lc, uint32_t *cursor, struct fxr_chan
 	return false;
 }
 
-/* Pumps the connections that waited for the mbuf pool, once it has refilled to one and a
- * half reserves: enough for a full-size piece above the reserve, so every pass that resumes
- * makes progress. Returns how many it pumped. */
+/* Pumps the connections that waited for the mbuf pool, once it has refilled to pool_resume
+ * (FXR_RELAY_POOL_RESUME above the reserve). Returns how many it pumped. */
 static unsigned pool_resume(struct fxr_lcore *lc)
 {
 	struct fxr_relay *r = lc->relay;
 	unsigned pumped = 0;
 
-	if (rte_mempool_avail_count(lc->mp) < r->pool_reserve + r->pool_reserve / 2)
+	if (rte_mempool_avail_count(lc->mp) < r->pool_resume)
 		return 0;
 	for (uint32_t slot = 0; slot < r->hiwater && r->pool_waiters != 0; slot++) {
 		struct fxr_relay_conn *c = &r->conns[slot];

@@ -275,6 +275,15 @@ uint32_t fxr_tcp_send_space(const struct fxr_lcore *lc, const struct fxr_tcb *tc
 	return tcb->sndq_bytes >= cap ? 0 : cap - tcb->sndq_bytes;
 }
 
+void fxr_tcp_bytes(const struct fxr_tcb *tcb, uint32_t *in, uint32_t *out)
+{
+	/* RFC 9293 §3.4: the SYN and the FIN take a sequence number each */
+	bool fin_acked = (tcb->flags & FXR_TCBF_FIN_SENT) && tcb->snd_una == tcb->snd_max;
+
+	*in = tcb->rcv_nxt - tcb->irs - 1 - ((tcb->flags & FXR_TCBF_PEER_FIN) ? 1u : 0u);
+	*out = tcb->snd_una - tcb->iss - 1 - (fin_acked ? 1u : 0u);
+}
+
 void fxr_tcp_recv_done(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t n)
 {
 	uint32_t before = fxr_tcp_rcv_window(lc->tcp, tcb);

@@ -67,6 +67,10 @@ int fxr_tcp_send(struct fxr_lcore *lc, struct fxr_tcb *tcb, struct rte_mbuf *m);
 /* Bytes the app may still queue before the send buffer is full (advisory). */
 uint32_t fxr_tcp_send_space(const struct fxr_lcore *lc, const struct fxr_tcb *tcb);
 
+/* The connection's payload bytes so far, modulo 2^32, from its sequence numbers: *in
+ * received in order, *out acknowledged by the peer (the SYN and the FIN not counted). */
+void fxr_tcp_bytes(const struct fxr_tcb *tcb, uint32_t *in, uint32_t *out);
+
 /* The app is done with n bytes it got through on_data: the receive window reopens. */
 void fxr_tcp_recv_done(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t n);
 

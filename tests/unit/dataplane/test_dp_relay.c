@@ -555,9 +555,9 @@ static void test_low_pool_pauses_and_resumes(void **state)
 	put_hdr(in, FXR_T_DATA, LEN);
 	for (int i = 0; i < LEN; i++)
 		in[4 + i] = (uint8_t)(i * 13 + 1);
-	/* leave fewer free mbufs than the relay's reserve (an eighth of the pool), but
+	/* leave fewer free mbufs than the relay's reserve (a sixteenth of the pool), but
 	 * enough to receive and acknowledge */
-	while (rte_mempool_avail_count(pool) > POOL_SIZE / 8 - 32)
+	while (rte_mempool_avail_count(pool) > POOL_SIZE / 16 - 16)
 		hog[n_hog++] = rte_pktmbuf_alloc(pool);
 	dev_send(&a, in, sizeof(in));
 	assert_int_equal(drain(&b, out), 0);
