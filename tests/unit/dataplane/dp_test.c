@@ -13,7 +13,9 @@
 #include <rte_arp.h>
 #include <rte_common.h>
 #include <rte_eal.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_tcp.h>
 
 #include "dp_test.h"
 
@@ -91,6 +93,38 @@ struct rte_mbuf *dp_test_arp(uint16_t op, const struct rte_ether_addr *eth_dst,
 	ah->arp_data.arp_sha = *sha;
 	ah->arp_data.arp_sip = spa;
 	ah->arp_data.arp_tip = tpa;
+	return m;
+}
+
+struct rte_mbuf *dp_test_tcp_segment(const struct dp_test_tcp *s)
+{
+	unsigned int tcp_len = sizeof(struct rte_tcp_hdr) + s->optlen + s->len;
+	struct rte_mbuf *m = dp_test_frame(&dp_test_our_mac, &dp_test_peer_mac,
+		RTE_ETHER_TYPE_IPV4, (uint16_t)(sizeof(struct rte_ipv4_hdr) + tcp_len));
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+		sizeof(struct rte_ether_hdr));
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + tcp_len));
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = s->saddr;
+	ip->dst_addr = s->daddr;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->src_port = rte_cpu_to_be_16(s->sport);
+	th->dst_port = rte_cpu_to_be_16(s->dport);
+	th->sent_seq = rte_cpu_to_be_32(s->seq);
+	th->recv_ack = rte_cpu_to_be_32(s->ack);
+	th->data_off = (uint8_t)(((sizeof(*th) + s->optlen) / 4) << 4);
+	th->tcp_flags = s->flags;
+	th->rx_win = rte_cpu_to_be_16(s->win);
+	if (s->optlen)
+		memcpy(th + 1, s->opts, s->optlen);
+	if (s->len)
+		memcpy((uint8_t *)(th + 1) + s->optlen, s->data, s->len);
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
 	return m;
 }
 

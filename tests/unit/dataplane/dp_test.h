@@ -31,6 +31,22 @@ struct rte_mbuf *dp_test_frame(const struct rte_ether_addr *dst, const struct rt
 struct rte_mbuf *dp_test_arp(uint16_t op, const struct rte_ether_addr *eth_dst,
 	const struct rte_ether_addr *sha, uint32_t spa, uint32_t tpa);
 
+/* A TCP segment (RFC 9293) in IPv4 (DF, TTL 64) in Ethernet from the peer's MAC to ours,
+ * both checksums right. Addresses in network byte order, ports in host byte order; opts
+ * (optlen a multiple of 4) and data are copied in. */
+struct dp_test_tcp {
+	uint32_t saddr, daddr;
+	uint16_t sport, dport;
+	uint8_t flags;
+	uint32_t seq, ack;
+	uint16_t win;
+	const uint8_t *opts;
+	unsigned int optlen;
+	const uint8_t *data;
+	unsigned int len;
+};
+struct rte_mbuf *dp_test_tcp_segment(const struct dp_test_tcp *s);
+
 /* Frees the pool and EAL, and removes the runtime folder EAL leaves behind. */
 void dp_test_eal_stop(struct rte_mempool *pool);
 

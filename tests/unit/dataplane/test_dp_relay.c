@@ -71,39 +71,10 @@ struct dev {
 static void input_seg(const struct dev *d, uint8_t flags, uint32_t seq, uint32_t ack,
 	const uint8_t *data, unsigned int len)
 {
-	unsigned int tcp_len = sizeof(struct rte_tcp_hdr) + len;
-	unsigned int total = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + tcp_len;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eh;
-	struct rte_ipv4_hdr *ip;
-	struct rte_tcp_hdr *th;
+	struct rte_mbuf *m = dp_test_tcp_segment(&(struct dp_test_tcp){
+		.saddr = PEER_IP, .daddr = OUR_IP, .sport = d->port, .dport = RELAY_PORT,
+		.flags = flags, .seq = seq, .ack = ack, .win = 65535, .data = data, .len = len });
 
-	assert_non_null(m);
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)total);
-	assert_non_null(eh);
-	memset(eh, 0, total);
-	eh->dst_addr = dp_test_our_mac;
-	eh->src_addr = dp_test_peer_mac;
-	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eh + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + tcp_len));
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = PEER_IP;
-	ip->dst_addr = OUR_IP;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th = (struct rte_tcp_hdr *)(ip + 1);
-	th->src_port = rte_cpu_to_be_16(d->port);
-	th->dst_port = rte_cpu_to_be_16(RELAY_PORT);
-	th->sent_seq = rte_cpu_to_be_32(seq);
-	th->recv_ack = rte_cpu_to_be_32(ack);
-	th->data_off = (uint8_t)((sizeof(*th) / 4) << 4);
-	th->tcp_flags = flags;
-	th->rx_win = RTE_BE16(65535);
-	if (len)
-		memcpy(th + 1, data, len);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
 	fxr_eth_input_burst(lc, &m, 1);
 	fxr_tcp_flush(lc);
 }

@@ -71,43 +71,11 @@ struct seg_spec {
 
 static struct rte_mbuf *segment(const struct seg_spec *s)
 {
-	unsigned int tcp_len = sizeof(struct rte_tcp_hdr) + s->optlen + s->len;
-	unsigned int total = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + tcp_len;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	struct rte_ether_hdr *eh;
-	struct rte_ipv4_hdr *ip;
-	struct rte_tcp_hdr *th;
-
-	assert_non_null(m);
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, (uint16_t)total);
-	assert_non_null(eh);
-	memset(eh, 0, total);
-	eh->dst_addr = dp_test_our_mac;
-	eh->src_addr = dp_test_peer_mac;
-	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ip = (struct rte_ipv4_hdr *)(eh + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + tcp_len));
-	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = PEER_IP;
-	ip->dst_addr = OUR_IP;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th = (struct rte_tcp_hdr *)(ip + 1);
-	th->src_port = rte_cpu_to_be_16(s->sport ? s->sport : PEER_PORT);
-	th->dst_port = rte_cpu_to_be_16(s->dport ? s->dport : ECHO_PORT);
-	th->sent_seq = rte_cpu_to_be_32(s->seq);
-	th->recv_ack = rte_cpu_to_be_32(s->ack);
-	th->data_off = (uint8_t)(((sizeof(*th) + s->optlen) / 4) << 4);
-	th->tcp_flags = s->flags;
-	th->rx_win = rte_cpu_to_be_16(s->win);
-	if (s->optlen)
-		memcpy(th + 1, s->opts, s->optlen);
-	if (s->len)
-		memcpy((uint8_t *)(th + 1) + s->optlen, s->data, s->len);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
-	return m;
+	return dp_test_tcp_segment(&(struct dp_test_tcp){
+		.saddr = PEER_IP, .daddr = OUR_IP,
+		.sport = s->sport ? s->sport : PEER_PORT, .dport = s->dport ? s->dport : ECHO_PORT,
+		.flags = s->flags, .seq = s->seq, .ack = s->ack, .win = s->win,
+		.opts = s->opts, .optlen = s->optlen, .data = s->data, .len = s->len });
 }
 
 static void input(struct rte_mbuf *m)
