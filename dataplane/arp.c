@@ -152,12 +152,13 @@ int fxr_arp_announce(struct fxr_lcore *lc)
 	return arp_send_request(lc, lc->ip);
 }
 
-void fxr_arp_input(struct fxr_lcore *lc, struct rte_mbuf *m)
+/* Checks m's ARP header and learns from its sender; returns the header, or NULL (m freed,
+ * counted) when it is not an Ethernet/IPv4 ARP packet. */
+static struct rte_arp_hdr *arp_check_learn(struct fxr_lcore *lc, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_arp_hdr *ah = (struct rte_arp_hdr *)(eh + 1);
-	uint32_t spa, tpa;
-	int for_us;
+	uint32_t spa;
 
 	if (unlikely(rte_pktmbuf_data_len(m) < ARP_FRAME_LEN
 		|| ah->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER)
@@ -165,19 +166,34 @@ void fxr_arp_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 		|| ah->arp_hlen != RTE_ETHER_ADDR_LEN || ah->arp_plen != 4)) {
 		FXR_CTR_INC(lc, arp_drop_malformed);
 		rte_pktmbuf_free(m);
-		return;
+		return NULL;
 	}
 	spa = ah->arp_data.arp_sip;
-	tpa = ah->arp_data.arp_tip;
-	for_us = tpa == lc->ip;
-
 	/* Learn only on-link senders; 0.0.0.0 is a probe (RFC 5227 §2.1.1) and our own address
 	 * in someone else's packet is a conflict, neither is a neighbour. */
 	if (spa != 0 && spa != lc->ip && (spa & lc->netmask) == (lc->ip & lc->netmask)) {
-		arp_learn(lc, spa, &ah->arp_data.arp_sha, for_us);
+		arp_learn(lc, spa, &ah->arp_data.arp_sha, ah->arp_data.arp_tip == lc->ip);
 		if (lc->arp.n_pending != 0)
 			arp_release_pending(lc, spa, &ah->arp_data.arp_sha);
 	}
+	return ah;
+}
+
+void fxr_arp_learn_shared(struct fxr_lcore *lc, struct rte_mbuf *m)
+{
+	if (arp_check_learn(lc, m) != NULL)
+		rte_pktmbuf_free(m);
+}
+
+void fxr_arp_input(struct fxr_lcore *lc, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *ah = arp_check_learn(lc, m);
+	uint32_t spa;
+
+	if (ah == NULL)
+		return;
+	spa = ah->arp_data.arp_sip;
 
 	if (ah->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY)) {
 		FXR_CTR_INC(lc, arp_rx_reply);
@@ -189,7 +205,7 @@ void fxr_arp_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (!for_us) {
+	if (ah->arp_data.arp_tip != lc->ip) {
 		FXR_CTR_INC(lc, arp_drop_not_for_us);
 		rte_pktmbuf_free(m);
 		return;

@@ -20,6 +20,10 @@ void fxr_arp_fini(struct fxr_arp *a);
 /* Handles an ARP frame (m->l2_len set); consumes m (replied to in place, or freed). */
 void fxr_arp_input(struct fxr_lcore *lc, struct rte_mbuf *m);
 
+/* Learns from a copy of an ARP frame another lcore received (xlcore.h) without answering
+ * it: every lcore's cache sees every reply. Consumes m. */
+void fxr_arp_learn_shared(struct fxr_lcore *lc, struct rte_mbuf *m);
+
 /* Sends m, an Ethernet frame whose payload is ready, to the on-link neighbour nexthop
  * (network byte order): fills both MAC addresses and queues it for TX when the neighbour is
  * known, otherwise queues it until the neighbour answers an ARP request. Consumes m. */

@@ -1,6 +1,7 @@
 /* dataplane/counters.c: names, publication and readers of the per-lcore counters. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include <rte_common.h>
 #include <rte_cycles.h>
@@ -76,11 +77,38 @@ static int counters_telemetry_cb(const char *cmd, const char *params, struct rte
 	return 0;
 }
 
+/* Telemetry thread: answers /fxr/lcore_counters,N with lcore index N's own counters. */
+static int lcore_counters_telemetry_cb(const char *cmd, const char *params,
+	struct rte_tel_data *d)
+{
+	char *end;
+	unsigned long l;
+
+	RTE_SET_USED(cmd);
+	if (params == NULL || *params == '\0')
+		return -EINVAL;
+	l = strtoul(params, &end, 10);
+	if (*end != '\0' || l >= n_attached)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < FXR_CTR__COUNT; i++)
+		rte_tel_data_add_dict_u64(d, ctr_names[i],
+			__atomic_load_n(&attached[l]->v[i], __ATOMIC_RELAXED));
+	return 0;
+}
+
 int fxr_counters_telemetry_init(void)
 {
+	int rc;
+
 	RTE_BUILD_BUG_ON(FXR_CTR__COUNT + 1 > RTE_TEL_MAX_DICT_ENTRIES);
-	return rte_telemetry_register_cmd("/fxr/counters", counters_telemetry_cb,
+	rc = rte_telemetry_register_cmd("/fxr/counters", counters_telemetry_cb,
 		"Returns the fxr-dataplane counters summed over all lcores, and tsc_hz. Takes no parameters.");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/fxr/lcore_counters", lcore_counters_telemetry_cb,
+			"Returns one lcore's fxr-dataplane counters. Parameter: the lcore's index"
+			" (0 .. lcores - 1, the queue it serves).");
+	return rc;
 }
 
 void fxr_counters_dump(FILE *out)

@@ -8,6 +8,7 @@
 #include "counters.h"
 #include "eth.h"
 #include "ipv4.h"
+#include "xlcore.h"
 
 /* Accepts our unicast address and broadcast (ARP requests). Other multicast has no user yet. */
 static inline int eth_for_us(const struct fxr_lcore *lc, const struct rte_ether_hdr *eh)
@@ -38,8 +39,12 @@ void fxr_eth_input_burst(struct fxr_lcore *lc, struct rte_mbuf **pkts, uint16_t 
 		m->l2_len = sizeof(struct rte_ether_hdr);
 		if (likely(eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)))
 			fxr_ipv4_input(lc, m);
-		else if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP))
+		else if (eh->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+			/* before the answer is written into m */
+			if (lc->xl != NULL)
+				fxr_xlcore_share_arp(lc, m);
 			fxr_arp_input(lc, m);
+		}
 		else {
 			FXR_CTR_INC(lc, eth_drop_ethertype);
 			rte_pktmbuf_free(m);

@@ -7,7 +7,9 @@
 #include "counters.h"
 #include "icmp.h"
 #include "ipv4.h"
+#include "steer.h"
 #include "tcp.h"
+#include "xlcore.h"
 
 void fxr_ipv4_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 {
@@ -78,6 +80,16 @@ void fxr_ipv4_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 		if (broadcast) {
 			FXR_CTR_INC(lc, tcp_drop_broadcast);
 			goto drop;
+		}
+		/* several lcores: a flow's segments go to the lcore that owns it (steer.h);
+		 * a segment too short for its ports is the TCP input's to drop */
+		if (lc->xl != NULL && rte_pktmbuf_data_len(m) >= l2 + ihl_bytes + 4u) {
+			uint16_t owner = fxr_steer_owner_pkt(lc->steer, m);
+
+			if (owner != lc->queue_id) {
+				fxr_xlcore_steer(lc, owner, m);
+				return;
+			}
 		}
 		fxr_tcp_input(lc, m);
 		return;

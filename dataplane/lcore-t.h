@@ -20,6 +20,8 @@ struct rte_mempool;
 struct fxr_tcp_stack;
 struct fxr_dpchan;
 struct fxr_relay;
+struct fxr_steer;
+struct fxr_xlcore;
 
 #define FXR_RX_BURST 32
 #define FXR_TX_BUF   64
@@ -47,6 +49,8 @@ struct fxr_lcore {
 	struct fxr_tcp_stack *tcp;  /* the userspace TCP stack (tcp/tcp.h); NULL: none */
 	struct fxr_dpchan *chan;    /* this lcore's lane of the plane channel (dpchan.h); NULL: none */
 	struct fxr_relay *relay;    /* the relay application (relay.h); NULL: none */
+	struct fxr_xlcore *xl;      /* mail to the other lcores (xlcore.h); NULL: one lcore */
+	const struct fxr_steer *steer; /* which lcore owns a flow (steer.h) */
 
 	/* line: identity, read per packet */
 	uint32_t ip;                /* network byte order */

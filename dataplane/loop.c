@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "relay.h"
 #include "tcp.h"
+#include "xlcore.h"
 
 /* Slow timers (ARP expiry and retries) run this often. */
 #define TIMER_PERIOD_US 10000
@@ -127,7 +128,7 @@ int fxr_loop_run(void *arg)
 		fxr_arp_announce(lc);
 
 	while (!__atomic_load_n(&loop_quit, __ATOMIC_RELAXED)) {
-		bool chan_work = false;
+		bool chan_work = false;     /* mail or channel messages moved */
 		uint16_t n;
 
 		lc->now_tsc = rte_rdtsc();
@@ -149,6 +150,15 @@ int fxr_loop_run(void *arg)
 			fxr_counters_publish(&lc->published, &lc->ctr);
 		} else {
 			lc->empty_polls++;
+		}
+
+		/* mail from the other lcores: steered packets, ARP, relay messages */
+		if (lc->xl != NULL && fxr_xlcore_poll(lc) != 0) {
+			lc->empty_polls = 0;
+			lc->sleep_us = FXR_IDLE_SLEEP_MIN_US;
+			chan_work = true;
+			if (lc->tcp != NULL)
+				fxr_tcp_flush(lc);
 		}
 
 		/* the plane channel: a message moved counts as work for the idle back-off */

@@ -27,7 +27,9 @@
 #include "port.h"
 #include "relay.h"
 #include "services.h"
+#include "steer.h"
 #include "tcp.h"
+#include "xlcore.h"
 
 static void on_signal(int sig)
 {
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
 {
 	static struct fxr_dp_config cfg;
 	static struct fxr_lcore *lcores[RTE_MAX_LCORE];
+	static struct fxr_steer steer;
+	struct fxr_xlcore *xl = NULL;
 	struct fxr_port_info port;
 	struct fxr_tcp_cfg tcp_cfg;
 	struct fxr_chan *chan = NULL;
@@ -111,6 +115,9 @@ int main(int argc, char **argv)
 	install_signals();
 	report_faults(&cfg);
 
+	/* a connection id has 8 bits for its lcore (fxr/connid.h) */
+	if (rte_lcore_count() > 255)
+		rte_exit(EXIT_FAILURE, "%u lcores: at most 255\n", rte_lcore_count());
 	if (rte_eth_dev_count_avail() == 0)
 		rte_exit(EXIT_FAILURE, "no port: give one, e.g. --vdev net_af_xdp0,iface=IF or -a PCI\n");
 	port_id = (uint16_t)rte_eth_find_next(0);
@@ -119,6 +126,11 @@ int main(int argc, char **argv)
 	rc = fxr_port_init(port_id, (uint16_t)rte_lcore_count(), cfg.mbufs, &port);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "port %u set-up failed: %s\n", port_id, rte_strerror(-rc));
+
+	fxr_steer_init(&steer, port.nb_queues, port.reta_size, port.rss);
+	rc = fxr_xlcore_create(port.nb_queues, &xl);
+	if (rc < 0)
+		rte_exit(EXIT_FAILURE, "rings between lcores: %s\n", rte_strerror(-rc));
 
 	rc = fxr_dpchan_create(cfg.channel, (uint16_t)rte_lcore_count(), &chan, err, sizeof(err));
 	if (rc < 0)
@@ -132,6 +144,8 @@ int main(int argc, char **argv)
 			rte_exit(EXIT_FAILURE, "no memory for lcore %u state\n", lcore_id);
 		fxr_lcore_init(lc, &cfg, lcore_id, port_id, queue++, port.mp, &port.mac,
 			port.tx_ip_cksum_offload);
+		lc->steer = &steer;
+		lc->xl = xl;
 		fxr_tcp_cfg_default(&tcp_cfg);
 		tcp_cfg.time_wait_ms = cfg.time_wait_ms;
 		tcp_cfg.tx_seg_max = port.tx_seg_max;
@@ -180,9 +194,12 @@ int main(int argc, char **argv)
 
 	inet_ntop(AF_INET, &cfg.ip, ip, sizeof(ip));
 	rte_ether_format_addr(mac, sizeof(mac), &port.mac);
-	FXR_DP_LOG(NOTICE, "ready: port %u (%s) mac %s ip %s/%u, %u lcore(s), tx ip checksum %s,"
+	FXR_DP_LOG(NOTICE, "ready: port %u (%s) mac %s ip %s/%u, %u lcore(s) (flows to lcores: %s),"
+		" tx ip checksum %s,"
 		" tx tcp checksum %s, tx payload %s, relay port %u, channel %s, echo %u, discard %u, idle %s",
 		port_id, port.driver, mac, ip, cfg.plen, rte_lcore_count(),
+		rte_lcore_count() == 1 ? "one lcore" : port.rss ? "port RSS, symmetric key"
+		: "in software",
 		port.tx_ip_cksum_offload ? "offloaded" : "in software",
 		port.tx_tcp_cksum_offload ? "offloaded" : "in software",
 		port.tx_seg_max > 1 ? "by reference" : "copied (single-segment port)", cfg.tcp_port,
@@ -204,6 +221,7 @@ int main(int argc, char **argv)
 	FXR_DP_LOG(NOTICE, "stopping");
 	fxr_counters_dump(stdout);
 	fflush(stdout);
+	fxr_xlcore_free(xl);
 	fxr_port_fini(&port);
 	fxr_chan_close(chan);
 	RTE_LCORE_FOREACH(lcore_id) {

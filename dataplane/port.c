@@ -13,6 +13,7 @@
 #include "lcore-t.h"
 #include "log.h"
 #include "port.h"
+#include "steer.h"
 #include "tcp_reass.h"
 
 #define POOL_CACHE 256
@@ -35,6 +36,23 @@ unsigned int fxr_port_pool_size(uint16_t nb_queues, uint16_t nb_rxd, uint16_t nb
 unsigned int fxr_port_mbuf_priv_size(void)
 {
 	return RTE_ALIGN(sizeof(struct fxr_tcp_reass_seg), RTE_MBUF_PRIV_ALIGN);
+}
+
+/* Entry k of the port's redirection table names queue k % nb_queues, the mapping
+ * fxr_steer_lcore_of_hash() assumes. Returns 0 or a negative errno. */
+static int port_reta_program(uint16_t port_id, uint16_t nb_queues, uint16_t reta_size)
+{
+	struct rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE];
+
+	if (reta_size == 0 || reta_size > RTE_ETH_RSS_RETA_SIZE_512
+		|| (reta_size & (reta_size - 1)) != 0)
+		return -ENOTSUP;
+	memset(reta, 0, sizeof(reta));
+	for (uint16_t k = 0; k < reta_size; k++) {
+		reta[k / RTE_ETH_RETA_GROUP_SIZE].mask |= 1ull << (k % RTE_ETH_RETA_GROUP_SIZE);
+		reta[k / RTE_ETH_RETA_GROUP_SIZE].reta[k % RTE_ETH_RETA_GROUP_SIZE] = k % nb_queues;
+	}
+	return rte_eth_dev_rss_reta_update(port_id, reta, reta_size);
 }
 
 int fxr_port_init(uint16_t port_id, uint16_t nb_queues, unsigned int min_mbufs,
@@ -65,17 +83,27 @@ int fxr_port_init(uint16_t port_id, uint16_t nb_queues, unsigned int min_mbufs,
 	}
 
 	memset(&conf, 0, sizeof(conf));
-	if (nb_queues > 1 && dev.flow_type_rss_offloads != 0) {
+	/* several queues: RSS on TCP/IPv4 with the symmetric key (steer.h), where the port
+	 * hashes TCP and takes a key of a length we have */
+	if (nb_queues > 1 && (dev.flow_type_rss_offloads & RTE_ETH_RSS_NONFRAG_IPV4_TCP)
+		&& dev.hash_key_size != 0 && dev.hash_key_size <= FXR_STEER_KEY_LEN) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP)
-			& dev.flow_type_rss_offloads;
+		conf.rx_adv_conf.rss_conf.rss_key = (uint8_t *)(uintptr_t)fxr_steer_key;
+		conf.rx_adv_conf.rss_conf.rss_key_len = dev.hash_key_size;
+		conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_NONFRAG_IPV4_TCP;
+		info->rss = true;
 	}
 	/* Offload what the port has; the IPv4 code computes in software otherwise. */
 	if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 		info->tx_ip_cksum_offload = true;
 	}
-	if (dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+	/* net_tap's TCP checksum "offload" is DPDK 22.11 software that sums each segment of a
+	 * chained frame as if it began on an even byte: a relayed run of odd length gets a
+	 * wrong checksum, which the receiver drops every time it is sent again. Ours
+	 * (tcp_output.c, cksum_chain) carries the odd byte over. */
+	if ((dev.tx_offload_capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM)
+		&& strcmp(dev.driver_name, "net_tap") != 0) {
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 		info->tx_tcp_cksum_offload = true;
 	}
@@ -138,6 +166,13 @@ int fxr_port_init(uint16_t port_id, uint16_t nb_queues, unsigned int min_mbufs,
 	if (rc != 0) {
 		FXR_DP_LOG(ERR, "port %u: start: %s", port_id, rte_strerror(-rc));
 		goto fail;
+	}
+	if (info->rss && port_reta_program(port_id, nb_queues, dev.reta_size) == 0) {
+		info->reta_size = dev.reta_size;
+	} else if (info->rss) {
+		FXR_DP_LOG(WARNING, "port %u (%s): RSS redirection table not programmed: segments"
+			" are handed to their lcore in software", port_id, dev.driver_name);
+		info->rss = false;
 	}
 	rc = rte_eth_macaddr_get(port_id, &info->mac);
 	if (rc != 0) {

@@ -1,5 +1,6 @@
 /* dataplane/port.h: set-up of one ethdev port for any PMD (PCI NIC, net_af_xdp, net_tap,
- * net_memif): one RX and one TX queue per lcore, checksum offloads where the port has them.
+ * net_memif): one RX and one TX queue per lcore, RSS with the symmetric key of steer.h where
+ * the port has several queues, checksum offloads where the port has them.
  * Main thread only. */
 #ifndef FXR_DP_PORT_H
 #define FXR_DP_PORT_H
@@ -25,6 +26,10 @@ struct fxr_port_info {
 	uint16_t tx_seg_max;            /* mbufs one frame may chain on TX (1: single-segment
 	                                 * frames only, e.g. net_af_xdp; else the PMD's
 	                                 * nb_mtu_seg_max, with RTE_ETH_TX_OFFLOAD_MULTI_SEGS on) */
+	bool rss;                       /* several queues, and the port hashes TCP/IPv4 with
+	                                 * the symmetric key through our table (steer.h):
+	                                 * each flow arrives at the lcore that owns it */
+	uint16_t reta_size;             /* its redirection table's entries (rss only) */
 	struct rte_ether_addr mac;
 	char driver[32];
 	struct rte_mempool *mp;         /* the port's packet pool, owned by the port */

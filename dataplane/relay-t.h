@@ -10,6 +10,7 @@
 #include "fxr/scan-t.h"
 
 struct fxr_tcb;
+struct fxr_xl_msg;
 struct rte_mbuf;
 
 /* Every relayed byte goes by mbuf reference, however short its run: a run costs one
@@ -43,7 +44,22 @@ enum {
 	FXR_RELAYF_DUMP      = 1u << 7, /* existed at the DUMP_REQUEST: its DUMP_ENTRY is owed */
 	FXR_RELAYF_SELF_FULL = 1u << 8, /* BLOCKED on its own send queue's mbufs (answers) */
 	FXR_RELAYF_POOL_WAIT = 1u << 9, /* BLOCKED because the lcore's mbuf pool ran low */
+	FXR_RELAYF_XL_WAIT   = 1u << 10, /* BLOCKED: xout waits for the ring to the peer's lcore */
+	FXR_RELAYF_XL_RETRY  = 1u << 11, /* on the relay's retry list (xl_retry) */
 };
+
+/* Mail messages of the relay (struct fxr_xl_msg op, kind FXR_XL_RELAY) for a pair whose two
+ * connections live on different lcores (relay_xl.c). a is the receiving lcore's connection,
+ * b the sender's. */
+enum fxr_relay_xl_op {
+	FXR_RELAY_XL_PAIR = 1, /* pair a with b (the control plane's PAIR came to b's lcore) */
+	FXR_RELAY_XL_UNPAIR,   /* b no longer pairs with a (UNPAIR, re-PAIR, or b closed) */
+	FXR_RELAY_XL_DATA,     /* m: bytes (mbufs of them) for a's send queue, by reference */
+	FXR_RELAY_XL_CREDIT,   /* bytes and mbufs of b's send queue that a sent were acknowledged */
+};
+
+/* Control messages a lcore keeps, in order, while the ring to another lcore is full. */
+#define FXR_RELAY_XL_DEFERRED 4096u
 
 /* Relaying stops taking mbufs while fewer than 1/FXR_RELAY_POOL_RESERVE_DIV of the pool is
  * free: that reserve is for receiving (acknowledgements free what is queued) and for the
@@ -96,7 +112,22 @@ struct fxr_relay_conn {
 	struct fxr_chan_addr addr;
 	struct fxr_chan_note note;
 	uint8_t *ctl;                 /* the control frame being gathered; NULL between frames */
+	/* a peer on another lcore (relay_xl.c): what we sent it and it has not credited back
+	 * (the send-space and mbuf caps, as for a peer here), what its lcore sent us and we
+	 * have not credited, and a write the ring would not take */
+	uint32_t xl_out_bytes, xl_out_mbufs;
+	uint32_t xl_in_bytes, xl_in_mbufs;
+	struct rte_mbuf *xout;
+	uint32_t xout_bytes, xout_mbufs;
 	uint8_t dev[64];
+};
+
+/* The chain being built for a connection's peer during one pass. */
+struct fxr_relay_out {
+	struct rte_mbuf *head;
+	struct rte_mbuf *tail;
+	uint32_t bytes;
+	uint32_t mbufs;
 };
 
 /* One control frame being gathered. */
@@ -120,6 +151,12 @@ struct fxr_relay {
 	uint32_t pool_reserve;       /* mbufs kept free for receiving (FXR_RELAY_POOL_RESERVE_DIV) */
 	uint32_t pool_resume;        /* free mbufs at which waiting connections resume */
 	uint32_t pool_waiters;       /* connections with FXR_RELAYF_POOL_WAIT */
+	/* relay_xl.c: connections to pump again once the ring to their peer's lcore has room
+	 * (each at most once: FXR_RELAYF_XL_RETRY), and control messages that waited for it */
+	uint32_t *xl_retry;          /* slots */
+	uint32_t n_xl_retry;
+	struct fxr_xl_msg *xl_deferred;
+	uint32_t xl_def_head, xl_def_n;
 };
 
 #endif

@@ -49,14 +49,6 @@
  * event could not be queued, or mbufs ran out mid-frame). */
 #define FXR_RELAYF_ABORT (1u << 15)
 
-/* The chain being built for the peer during one pass. */
-struct relay_out {
-	struct rte_mbuf *head;
-	struct rte_mbuf *tail;
-	uint32_t bytes;
-	uint32_t mbufs;
-};
-
 struct fxr_relay_conn *fxr_relay_lookup(struct fxr_lcore *lc, uint64_t id)
 {
 	struct fxr_relay *r = lc->relay;
@@ -77,7 +69,7 @@ static struct fxr_relay_conn *peer_of(struct fxr_lcore *lc, const struct fxr_rel
 	return c->peer != 0 ? fxr_relay_lookup(lc, c->peer) : NULL;
 }
 
-static void out_append(struct relay_out *o, struct rte_mbuf *m)
+static void out_append(struct fxr_relay_out *o, struct rte_mbuf *m)
 {
 	if (o->tail != NULL)
 		o->tail->next = m;
@@ -112,25 +104,29 @@ static void txq_add(struct fxr_relay_conn *c, uint32_t bytes, uint32_t mbufs)
 	c->tx_mbufs += mbufs;
 }
 
-/* acked bytes of c's send queue were acknowledged (and their mbufs freed, in order). */
-static void txq_acked(struct fxr_relay_conn *c, uint32_t acked)
+/* acked bytes of c's send queue were acknowledged (and their mbufs freed, in order).
+ * Returns the mbufs of the marks this retired. */
+static uint32_t txq_acked(struct fxr_relay_conn *c, uint32_t acked)
 {
+	uint32_t retired = 0;
+
 	while (acked != 0 && c->txm_n != 0) {
 		struct fxr_relay_txmark *k = &c->txm[c->txm_head];
 
 		if (acked < k->bytes) {
 			k->bytes -= acked;
-			return;
+			break;
 		}
 		acked -= k->bytes;
+		retired += k->mbufs;
 		c->tx_mbufs -= k->mbufs;
 		c->txm_head = (uint8_t)((c->txm_head + 1u) % FXR_RELAY_TX_MARKS);
 		c->txm_n--;
 	}
+	return retired;
 }
 
-/* Queues chain o on c's TCP send queue (o is consumed either way, and left empty). */
-static int txq_send(struct fxr_lcore *lc, struct fxr_relay_conn *c, struct relay_out *o)
+int fxr_relay_txq_send(struct fxr_lcore *lc, struct fxr_relay_conn *c, struct fxr_relay_out *o)
 {
 	int rc = fxr_tcp_send(lc, c->tcb, o->head);
 
@@ -138,12 +134,12 @@ static int txq_send(struct fxr_lcore *lc, struct fxr_relay_conn *c, struct relay
 		FXR_CTR_INC(lc, relay_send_fail);
 	else
 		txq_add(c, o->bytes, o->mbufs);
-	*o = (struct relay_out){ NULL, NULL, 0, 0 };
+	*o = (struct fxr_relay_out){ NULL, NULL, 0, 0 };
 	return rc;
 }
 
 /* Copies len bytes to the end of the chain. Returns 0 or -ENOMEM. */
-static int out_copy(struct fxr_lcore *lc, struct relay_out *o, const uint8_t *p, uint32_t len)
+static int out_copy(struct fxr_lcore *lc, struct fxr_relay_out *o, const uint8_t *p, uint32_t len)
 {
 	while (len != 0) {
 		struct rte_mbuf *t = o->tail;
@@ -171,7 +167,7 @@ static int out_copy(struct fxr_lcore *lc, struct relay_out *o, const uint8_t *p,
 }
 
 /* Appends seg's bytes [off, off + len) by reference, whatever len. */
-static int out_ref(struct fxr_lcore *lc, struct relay_out *o, struct rte_mbuf *seg,
+static int out_ref(struct fxr_lcore *lc, struct fxr_relay_out *o, struct rte_mbuf *seg,
 	uint32_t off, uint32_t len)
 {
 	struct rte_mbuf *mi;
@@ -256,11 +252,11 @@ static void ctl_buf_put(struct fxr_relay *r, struct fxr_relay_conn *c)
 }
 
 /* A frame begins: decides what its bytes do. */
-static void frame_start(struct fxr_lcore *lc, struct fxr_relay_conn *c,
-	const struct fxr_relay_conn *p, uint8_t type, uint16_t len)
+static void frame_start(struct fxr_lcore *lc, struct fxr_relay_conn *c, bool paired,
+	uint8_t type, uint16_t len)
 {
 	if (type == FXR_T_DATA || type == FXR_T_END) {
-		if (p == NULL) {
+		if (!paired) {
 			c->mode = FXR_RELAY_M_DROP;
 			FXR_CTR_INC(lc, relay_drop_unpaired);
 		} else if (type == FXR_T_DATA && (c->flags & FXR_RELAYF_SENT_END)) {
@@ -314,9 +310,8 @@ static void frame_end(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint8_t ty
 
 /* Scans seg's bytes [off, off + n); returns how many it consumed (all of them unless the
  * stream stopped). Relayed bytes are appended to o. */
-static uint32_t scan_piece(struct fxr_lcore *lc, struct fxr_relay_conn *c,
-	const struct fxr_relay_conn *p, struct rte_mbuf *seg, uint32_t off, uint32_t n,
-	struct relay_out *o)
+static uint32_t scan_piece(struct fxr_lcore *lc, struct fxr_relay_conn *c, bool paired,
+	struct rte_mbuf *seg, uint32_t off, uint32_t n, struct fxr_relay_out *o)
 {
 	const uint8_t *base = rte_pktmbuf_mtod(seg, const uint8_t *);
 	uint32_t pos = off, end = off + n;
@@ -348,7 +343,7 @@ static uint32_t scan_piece(struct fxr_lcore *lc, struct fxr_relay_conn *c,
 		}
 		switch (r.ev) {
 		case FXR_SCAN_HEADER:
-			frame_start(lc, c, p, r.type, r.len);
+			frame_start(lc, c, paired, r.type, r.len);
 			if (c->mode == FXR_RELAY_M_FWD) {
 				if (used == FXR_FRAME_HDR_LEN) {
 					RUN_ADD(pos, used);
@@ -415,18 +410,34 @@ void fxr_relay_drop_held(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 		fxr_tcp_recv_done(lc, c->tcb, n);
 }
 
+/* Hands o to c's peer: its send queue here, or its lcore's ring (relay_xl.c). Returns
+ * false when the write had to wait in c (the pass must stop). */
+static bool out_to_peer(struct fxr_lcore *lc, struct fxr_relay_conn *c,
+	struct fxr_relay_conn *p, struct fxr_relay_out *o)
+{
+	if (p != NULL) {
+		(void)fxr_relay_txq_send(lc, p, o);
+		return true;
+	}
+	return fxr_relay_xl_send_out(lc, c, o) == 0;
+}
+
 void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 {
 	struct fxr_relay_conn *p = peer_of(lc, c);
-	struct relay_out o = { NULL, NULL, 0, 0 };
+	const bool remote = fxr_relay_peer_remote(lc, c);
+	const bool paired = p != NULL || remote;
+	struct fxr_relay_out o = { NULL, NULL, 0, 0 };
 	uint32_t done = 0;
-
 	uint32_t pool_budget = UINT32_MAX, taken = 0;
 
 	if (c->flags & FXR_RELAYF_POOL_WAIT)
 		lc->relay->pool_waiters--;
 	c->flags &= (uint16_t)~(FXR_RELAYF_BLOCKED | FXR_RELAYF_SELF_FULL | FXR_RELAYF_POOL_WAIT);
-	if (p != NULL && c->held_head != NULL) {
+	/* a write that waited for the ring to the peer's lcore goes first */
+	if (remote && fxr_relay_xl_flush_xout(lc, c) < 0)
+		return;
+	if (paired && c->held_head != NULL) {
 		uint32_t avail = rte_mempool_avail_count(lc->mp);
 
 		pool_budget = avail > lc->relay->pool_reserve ? avail - lc->relay->pool_reserve : 0;
@@ -435,13 +446,16 @@ void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 		struct rte_mbuf *seg = c->held_head;
 		uint32_t n = seg->data_len - c->held_off;
 
-		if (p != NULL && fxr_tcp_send_space(lc, p->tcb) < o.bytes + n) {
+		/* the peer's send space, here or as credit from its lcore */
+		if ((p != NULL && fxr_tcp_send_space(lc, p->tcb) < o.bytes + n)
+			|| (remote && c->xl_out_bytes + o.bytes + n > lc->tcp->cfg.snd_buf)) {
 			c->flags |= FXR_RELAYF_BLOCKED;
 			FXR_CTR_INC(lc, relay_blocked);
 			break;
 		}
 		/* the peer's queue, and c's own (KEEPALIVE_ACKs), in mbufs */
-		if (p != NULL && p->tx_mbufs + o.mbufs >= FXR_RELAY_TX_MBUFS_MAX) {
+		if ((p != NULL && p->tx_mbufs + o.mbufs >= FXR_RELAY_TX_MBUFS_MAX)
+			|| (remote && c->xl_out_mbufs + o.mbufs >= FXR_RELAY_TX_MBUFS_MAX)) {
 			c->flags |= FXR_RELAYF_BLOCKED;
 			FXR_CTR_INC(lc, relay_blocked_mbufs);
 			break;
@@ -460,13 +474,14 @@ void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 			break;
 		}
 		/* the piece is consumed whole, or thrown away with the stream */
-		scan_piece(lc, c, p, seg, c->held_off, n, &o);
+		scan_piece(lc, c, paired, seg, c->held_off, n, &o);
 		done += n;
 		held_pop(c);
 		/* a write a mark's share at most, so that marks retire as ACKs come */
-		if (p != NULL && o.mbufs >= FXR_RELAY_TX_MBUFS_MAX / FXR_RELAY_TX_MARKS) {
+		if (paired && o.mbufs >= FXR_RELAY_TX_MBUFS_MAX / FXR_RELAY_TX_MARKS) {
 			taken += o.mbufs;
-			(void)txq_send(lc, p, &o);
+			if (!out_to_peer(lc, c, p, &o))
+				break;
 		}
 	}
 	if (done != 0)
@@ -474,31 +489,30 @@ void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 	if (c->flags & FXR_RELAYF_STOPPED)
 		fxr_relay_drop_held(lc, c);
 	if (o.head != NULL) {
-		if (p != NULL) {
-			(void)txq_send(lc, p, &o);
-		} else {
+		if (paired)
+			(void)out_to_peer(lc, c, p, &o);
+		else
 			rte_pktmbuf_free(o.head);
-		}
 	}
 	if (c->flags & FXR_RELAYF_ABORT) {
 		fxr_tcp_abort(lc, c->tcb); /* on_close frees c */
 		return;
 	}
-	if (c->held_head == NULL && (c->flags & FXR_RELAYF_PEER_FIN))
+	if (c->held_head == NULL && c->xout == NULL && (c->flags & FXR_RELAYF_PEER_FIN))
 		fxr_tcp_shutdown(lc, c->tcb);
 }
 
 int fxr_relay_send_bytes(struct fxr_lcore *lc, struct fxr_relay_conn *c, const uint8_t *p,
 	uint32_t len)
 {
-	struct relay_out o = { NULL, NULL, 0, 0 };
+	struct fxr_relay_out o = { NULL, NULL, 0, 0 };
 
 	if (out_copy(lc, &o, p, len) < 0) {
 		rte_pktmbuf_free(o.head);
 		FXR_CTR_INC(lc, relay_send_fail);
 		return -ENOMEM;
 	}
-	return txq_send(lc, c, &o) < 0 ? -EPIPE : 0;
+	return fxr_relay_txq_send(lc, c, &o) < 0 ? -EPIPE : 0;
 }
 
 void fxr_relay_close(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint16_t reason)
@@ -533,6 +547,7 @@ static void *relay_accept(struct fxr_lcore *lc, struct fxr_tcb *tcb, void *ctx)
 	struct fxr_relay *r = lc->relay;
 	struct fxr_relay_conn *c;
 	uint32_t slot, gen;
+	uint16_t retry;
 	struct fxr_chan_msg m;
 
 	(void)ctx;
@@ -543,8 +558,10 @@ static void *relay_accept(struct fxr_lcore *lc, struct fxr_tcb *tcb, void *ctx)
 	slot = r->free_idx[--r->n_free];
 	c = &r->conns[slot];
 	gen = fxr_connid_gen_next(c->gen);
+	retry = c->flags & FXR_RELAYF_XL_RETRY; /* the slot may still be on the retry list */
 	memset(c, 0, sizeof(*c));
 	c->gen = gen;
+	c->flags = retry;
 	c->id = fxr_connid_make((uint8_t)lc->queue_id, slot, gen);
 	c->tcb = tcb;
 	c->last_rx_tsc = lc->now_tsc;
@@ -610,7 +627,10 @@ static void relay_sent(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t acked
 	struct fxr_relay_conn *p = peer_of(lc, c);
 	uint64_t id = c->id;
 
-	txq_acked(c, acked);
+	uint32_t retired = txq_acked(c, acked);
+
+	if (fxr_relay_peer_remote(lc, c))
+		fxr_relay_xl_acked(lc, c, acked, retired);
 	if (p != NULL && (p->flags & FXR_RELAYF_BLOCKED) && p->peer == c->id)
 		fxr_relay_pump(lc, p);
 	/* c waited for its own queue (KEEPALIVE_ACKs); p's pass may have closed c */
@@ -650,6 +670,7 @@ static void relay_close(struct fxr_lcore *lc, struct fxr_tcb *tcb, int reason)
 	(void)fxr_dpchan_emit(lc, &m); /* a full queue is counted there; nothing else to do */
 	FXR_CTR_INC(lc, relay_conns_closed);
 	p = peer_of(lc, c);
+	fxr_relay_xl_conn_gone(lc, c);
 	c->tcb = NULL; /* the held data's window dies with the TCB */
 	fxr_relay_drop_held(lc, c);
 	slot_free(lc->relay, c);
@@ -674,6 +695,7 @@ uint32_t fxr_relay_pool_resume(uint32_t pool_size)
 
 static void relay_free_tables(struct fxr_relay *r)
 {
+	fxr_relay_xl_fini(r);
 	rte_free(r->conns);
 	rte_free(r->free_idx);
 	rte_free(r->ctl_bufs);
@@ -711,6 +733,11 @@ int fxr_relay_start(struct fxr_lcore *lc, uint16_t port)
 	r->pool_resume = fxr_relay_pool_resume(lc->mp->size);
 	r->next_sweep_tsc = lc->now_tsc + r->sweep_tsc;
 	lc->relay = r;
+	if (fxr_relay_xl_init(lc) < 0) {
+		relay_free_tables(r);
+		lc->relay = NULL;
+		return -ENOMEM;
+	}
 	return fxr_tcp_listen(lc, port, &relay_app, r);
 }
 

@@ -8,18 +8,21 @@
 #include <rte_mempool.h>
 
 #include "fxr/chan.h"
+#include "fxr/connid.h"
 
 #include "counters.h"
 #include "dpchan.h"
 #include "lcore-t.h"
 #include "relay.h"
 #include "tcp.h"
+#include "xlcore.h"
 
-/* Stops relaying c with its peer, both ways. */
-static void unpair(struct fxr_lcore *lc, struct fxr_relay_conn *c)
+void fxr_relay_unpair(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 {
 	struct fxr_relay_conn *p = c->peer != 0 ? fxr_relay_lookup(lc, c->peer) : NULL;
 
+	if (fxr_relay_peer_remote(lc, c))
+		fxr_relay_xl_unpair(lc, c);
 	c->peer = 0;
 	c->flags &= (uint16_t)~FXR_RELAYF_SENT_END;
 	if (p != NULL && p->peer == c->id) {
@@ -32,14 +35,25 @@ static void unpair(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 
 static void pair(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint64_t peer)
 {
-	struct fxr_relay_conn *p = fxr_relay_lookup(lc, peer);
+	struct fxr_relay_conn *p;
 
+	if (lc->xl != NULL && fxr_connid_valid(peer)
+		&& fxr_connid_lcore(peer) != lc->queue_id && fxr_connid_lcore(peer) < lc->xl->n) {
+		/* the peer is another lcore's: it pairs its side when our message comes */
+		fxr_relay_unpair(lc, c);
+		fxr_relay_xl_pair(lc, c, peer);
+		FXR_CTR_INC(lc, relay_pairs);
+		if (c->held_head != NULL)
+			fxr_relay_pump(lc, c);
+		return;
+	}
+	p = fxr_relay_lookup(lc, peer);
 	if (p == NULL || p == c || (p->flags & FXR_RELAYF_CLOSING)) {
 		FXR_CTR_INC(lc, chan_c2d_stale);
 		return;
 	}
-	unpair(lc, c);
-	unpair(lc, p);
+	fxr_relay_unpair(lc, c);
+	fxr_relay_unpair(lc, p);
 	c->peer = p->id;
 	p->peer = c->id;
 	FXR_CTR_INC(lc, relay_pairs);
@@ -86,10 +100,10 @@ void fxr_relay_ctl(struct fxr_lcore *lc, const struct fxr_chan_msg *m)
 		pair(lc, c, m->u.pair.peer);
 		return;
 	case FXR_CHAN_T_UNPAIR:
-		unpair(lc, c);
+		fxr_relay_unpair(lc, c);
 		return;
 	case FXR_CHAN_T_CLOSE:
-		unpair(lc, c);
+		fxr_relay_unpair(lc, c);
 		fxr_relay_close(lc, c, FXR_CHAN_CLOSE_REQUESTED);
 		return;
 	case FXR_CHAN_T_NOTE:
@@ -128,7 +142,8 @@ bool fxr_relay_dump_next(struct fxr_lcore *lc, uint32_t *cursor, struct fxr_chan
 		 * request are gone for the control plane. */
 		if (c->id == 0 || !(c->flags & FXR_RELAYF_DUMP) || (c->flags & FXR_RELAYF_CLOSING))
 			continue;
-		peer = c->peer != 0 && fxr_relay_lookup(lc, c->peer) != NULL ? c->peer : 0;
+		peer = c->peer != 0 && (fxr_relay_peer_remote(lc, c)
+			|| fxr_relay_lookup(lc, c->peer) != NULL) ? c->peer : 0;
 		memset(m, 0, sizeof(*m));
 		m->type = FXR_CHAN_T_DUMP_ENTRY;
 		m->lcore = (uint8_t)lc->queue_id;
@@ -180,6 +195,8 @@ unsigned fxr_relay_timers(struct fxr_lcore *lc)
 		return 0;
 	if (r->pool_waiters != 0)
 		expired += pool_resume(lc);
+	if (lc->xl != NULL)
+		expired += fxr_relay_xl_retry(lc);
 	if (lc->now_tsc < r->next_sweep_tsc)
 		return expired;
 	r->next_sweep_tsc = lc->now_tsc + r->sweep_tsc;

@@ -64,16 +64,31 @@ lab_ctl() { "$FXR_BUILD/controlplane/fxrctl" --socket "$LAB_TMP/ops.sock" "$@"; 
 
 # lab_relay_start: fxr-dataplane in ns R (net_af_xdp on r0, relay port 4747, a channel named
 # after the lab) and fxr-controlplane attached to it (registry LAB_TMP/registry.db; more
-# options in LAB_CP_ARGS, e.g. "--config FILE"). Returns 0
+# options in LAB_CP_ARGS, e.g. "--config FILE", and LAB_DP_ARGS for the dataplane's, e.g.
+# "--mbufs N"). LAB_LCORES=N runs the dataplane on N lcores on net_tap (bridged to r0 in ns
+# R), since net_af_xdp on a veth has one queue only; LAB_PMD=net_tap picks net_tap for one. Returns 0
 # once the control plane runs, 1 with the log's tail on stderr otherwise.
 lab_relay_start() {
-	ip netns exec "$NS_R" "$FXR_BUILD/dataplane/fxr-dataplane" -l 0 -m 256 --no-pci \
-		--file-prefix "$LAB_NS" --vdev "net_af_xdp0,iface=$IF_R0,start_queue=0,queue_count=1" \
-		-- --ip "$IP_RELAY/24" --gw 10.210.0.1 --port 4747 --channel "$LAB_NS" \
+	local n=${LAB_LCORES:-1} vdev="net_af_xdp0,iface=$IF_R0,start_queue=0,queue_count=1"
+	local tap=fxd${LAB_ID}tp br=fxd${LAB_ID}br
+
+	[ "$n" = 1 ] && [ "${LAB_PMD:-net_af_xdp}" = net_af_xdp ] || vdev="net_tap0,iface=$tap"
+	ip netns exec "$NS_R" "$FXR_BUILD/dataplane/fxr-dataplane" -l 0-$((n - 1)) -m 256 --no-pci \
+		--file-prefix "$LAB_NS" --vdev "$vdev" \
+		-- --ip "$IP_RELAY/24" --gw 10.210.0.1 --port 4747 --channel "$LAB_NS" ${LAB_DP_ARGS:-} \
 		> "$LAB_TMP/dataplane.log" 2>&1 &
 	LAB_DP_PID=$!
 	lab_wait_for 300 grep -q 'fxr-dataplane: ready' "$LAB_TMP/dataplane.log" ||
 		{ tail -n 20 "$LAB_TMP/dataplane.log" >&2; return 1; }
+	if [ "${vdev#net_tap}" != "$vdev" ]; then
+		# the tap's kernel side gets a MAC of its own, or the bridge keeps the port's
+		# frames to itself; our gratuitous ARP went out before the bridge existed
+		ip -n "$NS_R" link add "$br" type bridge && ip -n "$NS_R" link set "$IF_R0" master "$br" &&
+		ip -n "$NS_R" link set "$br" up && ip -n "$NS_R" link set "$tap" address 02:00:00:00:00:01 &&
+		ip -n "$NS_R" link set "$tap" master "$br" && ip -n "$NS_R" link set "$tap" up ||
+			{ echo "net_tap bridge in $NS_R failed" >&2; return 1; }
+		ip -n "$NS_W" neigh flush to "$IP_RELAY" 2>/dev/null
+	fi
 	"$FXR_BUILD/controlplane/fxr-controlplane" --channel "$LAB_NS" --db "$LAB_TMP/registry.db" \
 		--ops-socket "$LAB_TMP/ops.sock" ${LAB_CP_ARGS:-} > "$LAB_TMP/controlplane.log" 2>&1 &
 	LAB_CP_PID=$!

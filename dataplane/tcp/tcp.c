@@ -16,6 +16,7 @@
 #include <rte_random.h>
 
 #include "counters.h"
+#include "steer.h"
 #include "tcp.h"
 #include "tcp_internal.h"
 
@@ -343,11 +344,23 @@ struct fxr_tcb *fxr_tcp_connect(struct fxr_lcore *lc, uint32_t raddr, uint16_t r
 		/* ephemeral range 49152..65535 (RFC 6335 §6), randomised start (RFC 6056) */
 		uint32_t start = (uint32_t)rte_rand();
 
-		for (uint32_t i = 0; i < 64 && tcb == NULL; i++) {
+		/* with several lcores, only a port whose flow hashes to this lcore (steer.h):
+		 * about one in n_lcores */
+		uint32_t tries = 64u * (lc->xl != NULL ? lc->steer->n_lcores : 1u);
+
+		for (uint32_t i = 0; i < tries && tcb == NULL; i++) {
 			k.lport = rte_cpu_to_be_16((uint16_t)(49152 + (start + i * 7919) % 16384));
+			if (lc->xl != NULL && fxr_steer_owner(lc->steer, raddr, lc->ip, rport, k.lport)
+				!= lc->queue_id)
+				continue;
 			if (fxr_tcb_lookup(s, &k) == NULL)
 				tcb = fxr_tcb_alloc(s, &k);
 		}
+	} else if (lc->xl != NULL
+		&& fxr_steer_owner(lc->steer, raddr, lc->ip, rport, lport) != lc->queue_id) {
+		/* its segments would be handed to another lcore, which has no such TCB */
+		*err = -EXDEV;
+		return NULL;
 	} else if (fxr_tcb_lookup(s, &k) == NULL) {
 		tcb = fxr_tcb_alloc(s, &k);
 	} else {

@@ -53,9 +53,10 @@ void fxr_tcp_flush(struct fxr_lcore *lc);
 void fxr_tcp_timers(struct fxr_lcore *lc);
 
 /* Active open (RFC 9293 §3.10.1) to raddr:rport (network byte order) from local port lport
- * (network byte order; 0: pick one). app->on_connected or on_close(-ECONNREFUSED /
- * -ETIMEDOUT) follows. Returns the TCB (state SYN-SENT), or NULL with *err set (-EADDRINUSE,
- * -ENOMEM). */
+ * (network byte order; 0: pick one; with several lcores, one whose flow this lcore owns,
+ * steer.h). app->on_connected or on_close(-ECONNREFUSED / -ETIMEDOUT) follows. Returns the
+ * TCB (state SYN-SENT), or NULL with *err set (-EADDRINUSE, -ENOMEM, -EXDEV: lport given
+ * and the flow is another lcore's). */
 struct fxr_tcb *fxr_tcp_connect(struct fxr_lcore *lc, uint32_t raddr, uint16_t rport,
 	uint16_t lport, const struct fxr_tcp_app *app, void *app_ctx, int *err);
 

@@ -44,9 +44,35 @@ def frame(t, payload=b""):
     return struct.pack(">BBH", t, 0, len(payload)) + payload
 
 
+# The relay's symmetric RSS key (dataplane/steer.c) and its mapping of a flow to an lcore:
+# Toeplitz hash of (source address, destination address, source port, destination port),
+# then redirection-table entry hash % 128, naming lcore entry % lcores.
+RSS_KEY = bytes([0x6D, 0x5A] * 26)
+
+
+def toeplitz(data, key=RSS_KEY):
+    k = int.from_bytes(key, "big")
+    klen = len(key) * 8
+    h = 0
+    for i in range(len(data) * 8):
+        if data[i // 8] & (0x80 >> (i % 8)):
+            h ^= (k >> (klen - 32 - i)) & 0xFFFFFFFF
+    return h
+
+
+def port_for_lcore(src, dst, dport, lcore, lcores):
+    """A source port whose flow src:port -> dst:dport the relay's lcore `lcore` owns."""
+    for sport in range(40000, 60000):
+        data = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack(">HH", sport, dport)
+        if (toeplitz(data) & 127) % lcores == lcore:
+            return sport
+    fail("no source port for lcore %d" % lcore)
+
+
 class Conn:
-    def __init__(self, host, port):
-        self.s = socket.create_connection((host, port), timeout=30)
+    def __init__(self, host, port, sport=0):
+        self.s = socket.create_connection((host, port), timeout=30,
+                                          source_address=("", sport) if sport else None)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
 
@@ -226,10 +252,19 @@ def main():
     who.add_argument("--call", metavar="PEER")
     who.add_argument("--accept", action="store_true")
     ap.add_argument("--bytes", type=int, default=1 << 30)
+    ap.add_argument("--lcore", metavar="K/N:NAT_ADDR",
+                    help="log in from a source port whose flow lcore K of the relay's N owns,"
+                    " as the relay sees it from NAT_ADDR (the gateway keeps the port)")
     args = ap.parse_args()
     with open(args.pw_file, "rb") as f:
         password = f.readline().rstrip(b"\n")
-    c = Conn(args.relay, args.port)
+    sport = 0
+    if args.lcore:
+        kn, nat = args.lcore.split(":")
+        k, n = (int(x) for x in kn.split("/"))
+        sport = port_for_lcore(nat, args.relay, args.port, k, n)
+        print("source-port %d for lcore %d of %d" % (sport, k, n), flush=True)
+    c = Conn(args.relay, args.port, sport)
     login(c, args.id, password)
     print("logged-in", flush=True)
     pair(c, args)

@@ -10,18 +10,10 @@
 set -u
 . "$(dirname "$0")/netns-lib.sh"
 DP=$1
-HERE=$(cd "$(dirname "$0")" && pwd)
-SRV_PID=
-it_cleanup_hook() {
-	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
-}
 it_init
 it_topology
 
-ip netns exec "$NS_C" timeout 120 python3 "$HERE/echo_server.py" 7007 &
-SRV_PID=$!
-listening() { ip netns exec "$NS_C" ss -Hltn 'sport = :7007' | grep -q LISTEN; }
-it_wait_for 50 listening || it_fail "Linux echo server not listening"
+it_echo_server 7007 120
 
 it_dp_start "$DP" --time-wait-ms 200 --max-conns 1000 \
 	--connect-check $IP_C:7007,bytes=1000000 \

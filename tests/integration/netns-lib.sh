@@ -64,6 +64,7 @@ it_cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	declare -F it_cleanup_hook >/dev/null && it_cleanup_hook
+	[ -n "${IT_ECHO_PID:-}" ] && kill "$IT_ECHO_PID" 2>/dev/null
 	for p in $DP_PREFIXES; do
 		rm -rf "/var/run/dpdk/$p" 2>/dev/null
 		# the plane channel of a dataplane that did not exit cleanly
@@ -96,7 +97,10 @@ it_topology() {
 	ip netns add "$NS_C" && ip netns add "$NS_G" && ip netns add "$NS_D" || it_fail "ip netns add"
 	ip link add "$IF_C0" netns "$NS_C" type veth peer name "$IF_G0" netns "$NS_G" \
 		|| it_fail "veth client-gateway"
-	ip link add "$IF_G1" netns "$NS_G" type veth peer name "$IF_D0" netns "$NS_D" \
+	# one queue pair per dataplane lcore (FXR_IT_LCORES) on the dataplane's side
+	local nq=${FXR_IT_LCORES:-1}
+	ip link add "$IF_G1" netns "$NS_G" numtxqueues $nq numrxqueues $nq type veth \
+		peer name "$IF_D0" netns "$NS_D" numtxqueues $nq numrxqueues $nq \
 		|| it_fail "veth gateway-dataplane"
 	ip -n "$NS_C" addr add $IP_C/24 dev "$IF_C0"
 	ip -n "$NS_C" link set lo up
@@ -116,16 +120,18 @@ it_topology() {
 	ip -n "$NS_D" link set "$IF_D0" up
 }
 
-# it_dp_launch BINARY VDEV [APP OPTIONS...]: starts fxr-dataplane in ns D with one lcore and
-# small memory; returns 0 once its "ready" line is out, 1 when it exited before that. The
-# plane channel is named after the run (DP_PREFIX) unless the options give --channel.
+# it_dp_launch BINARY VDEV [APP OPTIONS...]: starts fxr-dataplane in ns D with FXR_IT_LCORES
+# lcores (default 1) and small memory; returns 0 once its "ready" line is out, 1 when it exited
+# before that. The plane channel is named after the run (DP_PREFIX) unless the options give
+# --channel.
 it_dp_launch() {
 	local bin=$1 vdev=$2
 	shift 2
+	local lcores=0-$((${FXR_IT_LCORES:-1} - 1))
 	DP_PREFIX=$IT_PREFIX-$RANDOM
 	DP_PREFIXES="$DP_PREFIXES $DP_PREFIX"
 	DP_LOG=$IT_TMP/dataplane-$DP_PREFIX.log
-	ip netns exec "$NS_D" "$bin" -l 0 -m 256 --no-pci --file-prefix "$DP_PREFIX" \
+	ip netns exec "$NS_D" "$bin" -l $lcores -m 256 --no-pci --file-prefix "$DP_PREFIX" \
 		--vdev "$vdev" -- --ip $IP_DP/24 --gw $IP_G_OUT --channel "$DP_PREFIX" "$@" \
 		>"$DP_LOG" 2>&1 &
 	DP_PID=$!
@@ -147,7 +153,8 @@ it_dp_start() {
 	shift
 	DP_PMD=net_af_xdp
 	if [ "${FXR_IT_PMD:-net_af_xdp}" = net_tap ] \
-		|| ! it_dp_launch "$bin" "net_af_xdp0,iface=$IF_D0,start_queue=0,queue_count=1" "$@"; then
+		|| ! it_dp_launch "$bin" \
+			"net_af_xdp0,iface=$IF_D0,start_queue=0,queue_count=${FXR_IT_LCORES:-1}" "$@"; then
 		[ "${FXR_IT_PMD:-net_af_xdp}" = net_tap ] \
 			|| { it_log "net_af_xdp failed, falling back to net_tap:"; tail -n 5 "$DP_LOG"; }
 		DP_PMD=net_tap
@@ -199,6 +206,35 @@ reply = json.loads(s.recv(65536).decode())
 for name, value in reply["/fxr/counters"].items():
     print(name, value)
 PY
+}
+
+# it_echo_server PORT [SECONDS]: a Linux kernel-TCP echo server (echo_server.py) in the
+# client's namespace for at most SECONDS (default 120), stopped at cleanup; returns once it
+# listens.
+it_echo_server() {
+	ip netns exec "$NS_C" timeout "${2:-120}" python3 "$(dirname "${BASH_SOURCE[0]}")/echo_server.py" "$1" &
+	IT_ECHO_PID=$!
+	it_wait_for 50 bash -c "ip netns exec '$NS_C' ss -Hltn 'sport = :$1' | grep -q LISTEN" \
+		|| it_fail "Linux echo server not listening on $1"
+}
+
+# it_lcore_counters INDEX: "name value" for every counter of lcore INDEX (0 .. lcores - 1).
+it_lcore_counters() {
+	python3 - "/var/run/dpdk/$DP_PREFIX/dpdk_telemetry.v2" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.recv(16384)  # banner
+s.send(("/fxr/lcore_counters," + sys.argv[2]).encode())
+for name, value in (json.loads(s.recv(65536).decode())["/fxr/lcore_counters"] or {}).items():
+    print(name, value)
+PY
+}
+
+# it_lcore_counter INDEX NAME: one counter of lcore INDEX ("missing" if there is none).
+it_lcore_counter() {
+	it_lcore_counters "$1" | awk -v n="$2" '$1 == n { print $2; found = 1 } END { if (!found) print "missing" }'
 }
 
 # it_counter NAME: one counter's value over telemetry.

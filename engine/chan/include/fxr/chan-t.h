@@ -93,7 +93,7 @@ enum fxr_chan_dir {
  *   SEND_FRAME         frame bytes to write on the connection, as they are
  *   LOGIN              the connection is logged in: u16 keepalive s, u16 idle s, u8 len,
  *                      device id
- *   PAIR               splice connid with the u64 connid in the payload (same lcore)
+ *   PAIR               splice connid with the u64 connid in the payload (on any lcore)
  *   UNPAIR             stop splicing connid with its peer
  *   CLOSE              close the connection: u16 code (the FXR/1 code for logs), u16 0
  *   DUMP_REQUEST       u32 dump id: send one DUMP_ENTRY per connection, then DUMP_END
