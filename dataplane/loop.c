@@ -134,6 +134,13 @@ int fxr_loop_run(void *arg)
 		lc->now_tsc = rte_rdtsc();
 		if (lc->tcp != NULL)
 			fxr_tcp_timers(lc);
+		/* mail from the other lcores first (steered segments, ARP, relay messages): a
+		 * segment another lcore took earlier goes in before the ones our queue has now */
+		if (lc->xl != NULL && fxr_xlcore_poll(lc) != 0) {
+			lc->empty_polls = 0;
+			lc->sleep_us = FXR_IDLE_SLEEP_MIN_US;
+			chan_work = true;
+		}
 		n = rte_eth_rx_burst(lc->port_id, lc->queue_id, pkts, FXR_RX_BURST);
 		if (lc->fault_rx != NULL)
 			n = fxr_fault_apply_burst(lc->fault_rx, &lc->ctr, lc->mp, pkts, n,
@@ -150,14 +157,7 @@ int fxr_loop_run(void *arg)
 			fxr_counters_publish(&lc->published, &lc->ctr);
 		} else {
 			lc->empty_polls++;
-		}
-
-		/* mail from the other lcores: steered packets, ARP, relay messages */
-		if (lc->xl != NULL && fxr_xlcore_poll(lc) != 0) {
-			lc->empty_polls = 0;
-			lc->sleep_us = FXR_IDLE_SLEEP_MIN_US;
-			chan_work = true;
-			if (lc->tcp != NULL)
+			if (chan_work && lc->tcp != NULL)
 				fxr_tcp_flush(lc);
 		}
 
