@@ -3,13 +3,15 @@
  * Tables: connection records in a fixed array with a free list, found by dataplane
  * connection id through a hash map; logged-in devices likewise, found by identifier. A
  * device's connections form a ring ordered by when they last became IDLE, so a call takes
- * the connection idle longest and spare connections rotate. The two deadlines (pre-auth and
+ * the connection idle longest (of those on the caller's dataplane lcore, if any) and spare
+ * connections rotate. The two deadlines (pre-auth and
  * call answer) are constants, so each is a FIFO queue: O(1) to arm, disarm and expire. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fxr/code.h"
+#include "fxr/connid.h"
 #include "fxr/compiler.h"
 #include "fxr/frame.h"
 #include "idmap.h"
@@ -455,19 +457,27 @@ int fxr_sess_login(struct fxr_sess *s, uint64_t conn, const uint8_t *id, uint8_t
 
 /* ---- calls ---- */
 
-/* The connection of device di idle the longest, other than not_ci; NONE if none. */
+/* The connection of device di idle the longest, other than not_ci, preferring one that the
+ * dataplane serves on the same lcore as not_ci (the caller's): such a pair is spliced within
+ * one lcore, without crossing to another (dataplane/relay_xl.c). NONE if none is idle. */
 static uint32_t pick_idle(struct fxr_sess *s, uint32_t di, uint32_t not_ci)
 {
 	struct fxr_sess_dev *d = &s->devs[di];
+	uint8_t lcore = fxr_connid_lcore(C(s, not_ci)->id);
+	uint32_t first_idle = NONE;
 	if (d->idle == 0 || d->first == NONE)
 		return NONE;
 	uint32_t ci = d->first;
 	do {
-		if (ci != not_ci && C(s, ci)->state == FXR_CONN_IDLE)
-			return ci;
+		if (ci != not_ci && C(s, ci)->state == FXR_CONN_IDLE) {
+			if (fxr_connid_lcore(C(s, ci)->id) == lcore)
+				return ci;
+			if (first_idle == NONE)
+				first_idle = ci;
+		}
 		ci = C(s, ci)->dev_next;
 	} while (ci != d->first);
-	return NONE;
+	return first_idle;
 }
 
 static void on_connect(struct fxr_sess *s, uint32_t ci, const struct fxr_msg *m, uint64_t now)

@@ -495,6 +495,24 @@ SCENARIO(test_spare_connections_rotate,
 	{ "c calls b: 3 was idle longest", EV_FRAME, 5, .msg = M_CONNECT(10, "b"),
 	  .want = { W_SEND(3, INCOMING, 3, 0) } })
 
+/* Connection ids of the dataplane's lcore 1 (the base's are lcore 0's). */
+#define L1(slot) (((uint64_t)1 << 56) | ((uint64_t)1 << 24) | (slot))
+
+SCENARIO(test_callee_on_the_callers_lcore,
+	{ "new 6 on lcore 1", EV_NEW, L1(6) }, { "auth 6", EV_AUTH, L1(6) },
+	{ "login 6 b", EV_LOGIN, L1(6), "b", .want = { W_LOGIN(L1(6)) } },
+	{ "new 7 on lcore 1", EV_NEW, L1(7) }, { "auth 7", EV_AUTH, L1(7) },
+	{ "login 7 a", EV_LOGIN, L1(7), "a", .want = { W_LOGIN(L1(7)) } },
+	{ "a on lcore 1 calls b: 6, on lcore 1, rings although 3 was idle longer", EV_FRAME, L1(7),
+	  .msg = M_CONNECT(20, "b"), .want = { W_SEND(L1(6), INCOMING, 1, 0) },
+	  .after = { { 3, IDLE }, { L1(6), PENDING } } },
+	{ "c on lcore 0 calls b: 3, idle longest on lcore 0", EV_FRAME, 5,
+	  .msg = M_CONNECT(21, "b"), .want = { W_SEND(3, INCOMING, 2, 0) } },
+	{ "a on lcore 0 calls b: none left on lcore 0 but 4", EV_FRAME, 1,
+	  .msg = M_CONNECT(22, "b"), .want = { W_SEND(4, INCOMING, 3, 0) } },
+	{ "c's spare... none: a on lcore 1 calls c: 5 is on lcore 0, busy; BUSY", EV_FRAME, 2,
+	  .msg = M_CONNECT(23, "c"), .want = { W_SEND(2, CONNECT_FAIL, 23, FXR_CODE_BUSY) } })
+
 SCENARIO(test_kick,
 	{ "kick b", EV_KICK, .dev = "b", .rc = 2,
 	  .want = { W_SEND(3, BYE, 0, FXR_CODE_FORBIDDEN), W_CLOSE(3),
@@ -844,6 +862,7 @@ int main(void)
 		cmocka_unit_test(test_protocol_errors),
 		cmocka_unit_test(test_malformed_while_paired),
 		cmocka_unit_test(test_spare_connections_rotate),
+		cmocka_unit_test(test_callee_on_the_callers_lcore),
 		cmocka_unit_test(test_kick),
 		cmocka_unit_test(test_preauth),
 		cmocka_unit_test(test_connection_limit),
