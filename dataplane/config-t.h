@@ -13,6 +13,8 @@
 #define FXR_DP_MAX_CONNS_DEFAULT  16384u
 #define FXR_DP_MAX_CONNS_MAX      (16u << 20)
 #define FXR_DP_MBUFS_MAX          (16u << 20)
+#define FXR_DP_XL_RING_DEFAULT    4096u
+#define FXR_DP_XL_RING_MAX        65536u
 #define FXR_DP_CONNCHECK_MAX      4
 #define FXR_DP_CONNCHECK_BYTES_DEFAULT 65536u
 #define FXR_DP_CONNCHECK_BYTES_MAX (64u << 20)
@@ -54,6 +56,7 @@ struct fxr_dp_config {
 	uint32_t time_wait_ms;  /* --time-wait-ms: TCP TIME-WAIT length */
 	uint32_t max_conns;     /* --max-conns: TCB table size per lcore */
 	uint32_t mbufs;         /* --mbufs: the port's pool at least this big; 0: what it needs */
+	uint32_t xl_ring;       /* --xl-ring: messages a ring between two lcores holds, 2^k */
 	char channel[FXR_DP_CHANNEL_MAX + 1];
 	bool busy_poll;
 	uint32_t tx_flush_us;   /* TX buffer deadline */

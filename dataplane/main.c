@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 		rte_exit(EXIT_FAILURE, "port %u set-up failed: %s\n", port_id, rte_strerror(-rc));
 
 	fxr_steer_init(&steer, port.nb_queues, port.reta_size, port.rss);
-	rc = fxr_xlcore_create(port.nb_queues, &xl);
+	rc = fxr_xlcore_create(port.nb_queues, cfg.xl_ring, &xl);
 	if (rc < 0)
 		rte_exit(EXIT_FAILURE, "rings between lcores: %s\n", rte_strerror(-rc));
 

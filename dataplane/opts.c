@@ -21,6 +21,7 @@ enum {
 	OPT_CONNECT_CHECK,
 	OPT_MAX_CONNS,
 	OPT_MBUFS,
+	OPT_XL_RING,
 	OPT_HELP,
 };
 
@@ -37,6 +38,7 @@ static const struct option long_opts[] = {
 	{ "connect-check", required_argument, NULL, OPT_CONNECT_CHECK },
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 	{ "mbufs", required_argument, NULL, OPT_MBUFS },
+	{ "xl-ring", required_argument, NULL, OPT_XL_RING },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -71,6 +73,9 @@ void fxr_opts_usage(FILE *out, const char *prog)
 		"                      (receive windows, send queues) comes from it; when it runs\n"
 		"                      low, relaying pauses and arriving data is dropped (counted)\n"
 		"                      rather than the loop stalling; about 2.3 KB each (EAL -m)\n"
+		"  --xl-ring N         messages each ring between two lcores holds (a power of two,\n"
+		"                      4..%u, default %u): segments handed to the lcore owning\n"
+		"                      their flow, and the relay's traffic for pairs across lcores\n"
 		"  --connect-check ADDR:PORT[,bytes=N]\n"
 		"                      link check at start: open a TCP connection from the dataplane\n"
 		"                      to an echo server (RFC 862), send N bytes (default %u, at most\n"
@@ -82,7 +87,7 @@ void fxr_opts_usage(FILE *out, const char *prog)
 		"Stop with SIGINT or SIGTERM.\n",
 		prog, FXR_DP_TCP_PORT_DEFAULT, FXR_DP_CHANNEL_DEFAULT, FXR_DP_TX_FLUSH_US_DEFAULT,
 		FXR_DP_TIME_WAIT_MS_DEFAULT, FXR_DP_MAX_CONNS_DEFAULT, FXR_DP_MAX_CONNS_MAX,
-		FXR_DP_MBUFS_MAX,
+		FXR_DP_MBUFS_MAX, FXR_DP_XL_RING_MAX, FXR_DP_XL_RING_DEFAULT,
 		FXR_DP_CONNCHECK_BYTES_DEFAULT,
 		FXR_DP_CONNCHECK_BYTES_MAX, FXR_DP_CONNCHECK_MAX);
 }
@@ -283,6 +288,7 @@ int fxr_opts_parse(int argc, char **argv, struct fxr_dp_config *cfg, char *err, 
 	cfg->tx_flush_us = FXR_DP_TX_FLUSH_US_DEFAULT;
 	cfg->time_wait_ms = FXR_DP_TIME_WAIT_MS_DEFAULT;
 	cfg->max_conns = FXR_DP_MAX_CONNS_DEFAULT;
+	cfg->xl_ring = FXR_DP_XL_RING_DEFAULT;
 	strcpy(cfg->channel, FXR_DP_CHANNEL_DEFAULT);
 
 	optind = 0;
@@ -344,6 +350,12 @@ int fxr_opts_parse(int argc, char **argv, struct fxr_dp_config *cfg, char *err, 
 				rc = fail(err, errlen, "--mbufs %s: must be 1..%u", optarg,
 					FXR_DP_MBUFS_MAX);
 			cfg->mbufs = (uint32_t)n;
+			break;
+		case OPT_XL_RING:
+			if (parse_uint(optarg, 4, FXR_DP_XL_RING_MAX, &n) < 0 || (n & (n - 1)) != 0)
+				rc = fail(err, errlen, "--xl-ring %s: must be a power of two, 4..%u",
+					optarg, FXR_DP_XL_RING_MAX);
+			cfg->xl_ring = (uint32_t)n;
 			break;
 		case OPT_CONNECT_CHECK:
 			rc = parse_conncheck(optarg, cfg, err, errlen);

@@ -19,7 +19,7 @@
 /* Messages taken from one ring per poll. */
 #define XL_BURST 32u
 
-int fxr_xlcore_create(uint16_t n, struct fxr_xlcore **out)
+int fxr_xlcore_create(uint16_t n, uint32_t ring_size, struct fxr_xlcore **out)
 {
 	struct fxr_xlcore *x;
 
@@ -38,7 +38,7 @@ int fxr_xlcore_create(uint16_t n, struct fxr_xlcore **out)
 				continue;
 			snprintf(name, sizeof(name), "fxr_xl_%u_%u", from, to);
 			x->ring[from * n + to] = rte_ring_create_elem(name, sizeof(struct fxr_xl_msg),
-				FXR_XL_RING_SIZE, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+				ring_size, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (x->ring[from * n + to] == NULL) {
 				int rc = -rte_errno;
 
@@ -73,10 +73,8 @@ int fxr_xlcore_send(struct fxr_lcore *lc, uint16_t to, struct fxr_xl_msg *msg)
 
 	msg->from = lc->queue_id;
 	if (unlikely(rte_ring_sp_enqueue_elem(x->ring[lc->queue_id * x->n + to], msg,
-		sizeof(*msg)) != 0)) {
-		FXR_CTR_INC(lc, xlcore_drop_full);
+		sizeof(*msg)) != 0))
 		return -ENOBUFS;
-	}
 	FXR_CTR_INC(lc, xlcore_msgs_out);
 	return 0;
 }
@@ -86,6 +84,7 @@ void fxr_xlcore_steer(struct fxr_lcore *lc, uint16_t owner, struct rte_mbuf *m)
 	struct fxr_xl_msg msg = { .kind = FXR_XL_PKT, .m = m };
 
 	if (fxr_xlcore_send(lc, owner, &msg) < 0) {
+		FXR_CTR_INC(lc, xlcore_drop_full);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -104,8 +103,10 @@ void fxr_xlcore_share_arp(struct fxr_lcore *lc, const struct rte_mbuf *m)
 			FXR_CTR_INC(lc, mbuf_alloc_fail);
 			continue;
 		}
-		if (fxr_xlcore_send(lc, to, &msg) < 0)
+		if (fxr_xlcore_send(lc, to, &msg) < 0) {
+			FXR_CTR_INC(lc, xlcore_drop_full);
 			rte_pktmbuf_free(msg.m);
+		}
 	}
 }
 

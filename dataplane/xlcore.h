@@ -5,8 +5,9 @@
  *   - copies of the ARP frames a lcore received, so that every lcore's cache learns;
  *   - the relay's messages for a pair whose connections live on different lcores (relay.h,
  *     fxr_relay_xl): mbuf chains by reference, flow-control credit, pairing.
- * Nothing blocks: a send to a full ring fails (xlcore_drop_full) and the sender decides (a
- * packet is dropped, as a NIC would; the relay keeps what it could not send and retries). */
+ * Nothing blocks: a send to a full ring fails and the sender decides (a packet is dropped, as
+ * a NIC would, xlcore_drop_full; the relay keeps what it could not send and retries,
+ * relay_xl_blocked and relay_xl_deferred). */
 #ifndef FXR_DP_XLCORE_H
 #define FXR_DP_XLCORE_H
 
@@ -15,9 +16,6 @@
 struct fxr_lcore;
 struct rte_mbuf;
 struct rte_ring;
-
-/* Messages a ring holds. */
-#define FXR_XL_RING_SIZE 4096u
 
 enum fxr_xl_kind {
 	FXR_XL_PKT = 1,   /* m: a received frame (l2_len set) of a flow the receiver owns */
@@ -42,14 +40,15 @@ struct fxr_xlcore {
 	struct rte_ring *ring[];
 };
 
-/* Creates the rings of n lcores (none for n == 1). Returns 0, or a negative errno. */
-int fxr_xlcore_create(uint16_t n, struct fxr_xlcore **out);
+/* Creates the rings of n lcores (none for n == 1), each of ring_size slots (a power of two;
+ * one fewer messages fit). Returns 0, or a negative errno. */
+int fxr_xlcore_create(uint16_t n, uint32_t ring_size, struct fxr_xlcore **out);
 
 /* Frees what is still queued and the rings. Main thread, after the loops returned. */
 void fxr_xlcore_free(struct fxr_xlcore *x);
 
 /* Sends *msg (msg->from is set here) to lcore index to. Returns 0, or -ENOBUFS when the
- * ring is full (counted; the caller still owns msg->m). */
+ * ring is full (the caller still owns msg->m, and counts what it does about it). */
 int fxr_xlcore_send(struct fxr_lcore *lc, uint16_t to, struct fxr_xl_msg *msg);
 
 /* Hands frame m, received here, to its owner lcore (m is given up either way: a full ring

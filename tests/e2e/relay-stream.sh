@@ -10,21 +10,28 @@
 # Both end with END both ways and RELEASE, and check relay_copied_bytes is still 0.
 # With "xlcore" the dataplane runs on two lcores (net_tap) and the devices log in from source
 # ports whose flows the two different lcores own (relay_stream.py --lcore), so the pair's
-# bytes cross between lcores (relay_xl_pairs, relay_xl_bytes_*).
+# bytes cross between lcores (relay_xl_pairs, relay_xl_bytes_*). "xlcore-tiny" does the same
+# with rings of 4 slots between the lcores (--xl-ring 4), so that writes wait for the ring
+# (relay_xl_blocked) and control messages queue behind them (relay_xl_deferred), and checks
+# that they did.
 # Root needed (skips with 77).
-# usage: relay-stream.sh SOURCE_ROOT BUILD_DIR split|bulk [BYTES] [xlcore]
+# usage: relay-stream.sh SOURCE_ROOT BUILD_DIR split|bulk [BYTES] [xlcore|xlcore-tiny]
 set -u
 ROOT=$1
 FXR_BUILD=$2
 MODE=$3
 BYTES=${4:-1073741824}
 XL=${5:-}
-case $MODE in split|bulk) ;; *) echo "usage: $0 SOURCE_ROOT BUILD_DIR split|bulk [BYTES] [xlcore]"; exit 2;; esac
+case $MODE in split|bulk) ;; *) echo "usage: $0 SOURCE_ROOT BUILD_DIR split|bulk [BYTES] [xlcore|xlcore-tiny]"; exit 2;; esac
 LCORE_A= LCORE_B=
-if [ "$XL" = xlcore ]; then
+case $XL in
+xlcore|xlcore-tiny)
 	export LAB_LCORES=2
 	LCORE_A="--lcore 1/2:10.210.11.2" LCORE_B="--lcore 0/2:10.210.12.2"
-fi
+	[ "$XL" = xlcore ] || export LAB_DP_ARGS="--xl-ring 4";;
+"") ;;
+*) echo "usage: $0 SOURCE_ROOT BUILD_DIR split|bulk [BYTES] [xlcore|xlcore-tiny]"; exit 2;;
+esac
 . "$ROOT/tests/e2e/e2e-lib.sh"
 PEER=$ROOT/tests/e2e/relay_stream.py
 pa= pb=
@@ -62,7 +69,7 @@ copied=$(lab_counter relay_copied_bytes)
 payload=$(lab_counter relay_payload_bytes)
 [ "$copied" = 0 ] || bad "relay_copied_bytes $copied, want 0"
 [ "$payload" -gt 0 ] 2>/dev/null || bad "relay_payload_bytes $payload"
-if [ "$XL" = xlcore ]; then
+if [ -n "$XL" ]; then
 	xl_pairs=$(lab_counter relay_xl_pairs) xl_out=$(lab_counter relay_xl_bytes_out)
 	xl_in=$(lab_counter relay_xl_bytes_in)
 	[ "$xl_pairs" -ge 1 ] 2>/dev/null || bad "relay_xl_pairs $xl_pairs: the pair did not span two lcores"
@@ -71,6 +78,10 @@ if [ "$XL" = xlcore ]; then
 	for c in relay_xl_lost relay_xl_bytes_dropped xlcore_drop_full; do
 		[ "$(lab_counter $c)" = 0 ] || bad "$c $(lab_counter $c), want 0"
 	done
+	if [ "$XL" = xlcore-tiny ]; then
+		[ "$(lab_counter relay_xl_blocked)" -gt 0 ] 2>/dev/null || bad "relay_xl_blocked $(lab_counter relay_xl_blocked): no write waited for the 4-slot ring"
+		[ "$(lab_counter relay_xl_deferred)" -gt 0 ] 2>/dev/null || bad "relay_xl_deferred $(lab_counter relay_xl_deferred): no control message waited"
+	fi
 	result="$result; across lcores: relay_xl_pairs $xl_pairs, relay_xl_bytes_out $xl_out, relay_xl_blocked $(lab_counter relay_xl_blocked), relay_xl_deferred $(lab_counter relay_xl_deferred)"
 fi
 [ $E2E_FAILS = 0 ] && echo "PASS $MODE: $result; relay_payload_bytes $payload, relay_copied_bytes 0"

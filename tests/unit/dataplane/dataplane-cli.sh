@@ -8,7 +8,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 out=$("$DP" -- --help) || fail "--help exit status $?"
 for opt in --ip --gw --port --service --channel --busy-poll --fault --time-wait-ms --max-conns \
-	--mbufs --connect-check; do
+	--mbufs --xl-ring --connect-check; do
 	echo "$out" | grep -q -- "$opt" || fail "--help does not mention $opt"
 done
 ! echo "$out" | grep -q 'not built in yet' || fail "--help still says something is not built yet"
@@ -38,6 +38,8 @@ check_error "unknown key 'lose'" -- --ip 10.0.0.1/24 --fault tx:lose=0.1
 check_error "rx given twice" -- --ip 10.0.0.1/24 --fault rx:drop=0.1 --fault rx:dup=0.1
 check_error "--time-wait-ms 0: must be 1..240000" -- --ip 10.0.0.1/24 --time-wait-ms 0
 check_error "--mbufs 0: must be 1..16777216" -- --ip 10.0.0.1/24 --mbufs 0
+check_error "--xl-ring 100: must be a power of two, 4..65536" -- --ip 10.0.0.1/24 --xl-ring 100
+check_error "--xl-ring 2: must be a power of two, 4..65536" -- --ip 10.0.0.1/24 --xl-ring 2
 check_error "unknown option '--bogus'" -- --ip 10.0.0.1/24 --bogus
 check_error "--ip needs an argument" -- --ip
 check_error "unexpected argument 'extra'" -- --ip 10.0.0.1/24 extra
