@@ -16,6 +16,11 @@ struct rte_mbuf;
 #define FXR_TCP_WSCALE_OURS 7       /* our window shift (RFC 7323 §2.3: at most 14) */
 #define FXR_TCP_MSS_DEFAULT_PEER 536 /* RFC 9293 §3.7.1: peer sent no MSS option */
 #define FXR_TCP_PENDING_MAX 1024
+/* Under pool pressure (cfg.mbuf_pressure) a connection is still offered this many segments
+ * of receive window and of send space beyond what it holds, so that none stops (Linux's
+ * tcp_mem pressure keeps 4 MSS of rcv_ssthresh the same way); what it was offered before
+ * is never taken back. */
+#define FXR_TCP_PRESSURE_SEGS 4u
 /* Most mbufs a data segment chains behind its header mbuf when sending by reference: a
  * range spread over more (tiny relayed pieces) is copied instead, which is then cheaper than
  * the descriptors. */
@@ -63,6 +68,17 @@ static inline struct fxr_tcb_ooo *fxr_tcb_ooo(const struct fxr_tcp_stack *s,
 	const struct fxr_tcb *tcb)
 {
 	return &s->ooo[tcb - s->tcbs];
+}
+
+/* The receive window tcb may be offered now: the room its receive buffer has left, but
+ * under pool pressure at most FXR_TCP_PRESSURE_SEGS segments (tcp_output.c). */
+uint32_t fxr_tcp_rcv_window_now(const struct fxr_tcp_stack *s, const struct fxr_tcb *tcb);
+
+/* Bytes of tcb's receive buffer in use: handed to the app and not released, or out of
+ * order. */
+static inline uint32_t fxr_tcp_rcv_used(const struct fxr_tcp_stack *s, const struct fxr_tcb *tcb)
+{
+	return tcb->rcv_held + ((tcb->flags & FXR_TCBF_OOO) ? fxr_tcb_ooo(s, tcb)->reass.bytes : 0);
 }
 
 /* ---- tcp_table.c ---- */

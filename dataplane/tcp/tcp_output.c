@@ -28,10 +28,18 @@
 
 uint32_t fxr_tcp_rcv_window(const struct fxr_tcp_stack *s, const struct fxr_tcb *tcb)
 {
-	uint32_t used = tcb->rcv_held
-		+ ((tcb->flags & FXR_TCBF_OOO) ? fxr_tcb_ooo(s, tcb)->reass.bytes : 0);
+	uint32_t used = fxr_tcp_rcv_used(s, tcb);
 
 	return used >= s->cfg.rcv_buf ? 0 : s->cfg.rcv_buf - used;
+}
+
+uint32_t fxr_tcp_rcv_window_now(const struct fxr_tcp_stack *s, const struct fxr_tcb *tcb)
+{
+	uint32_t win = fxr_tcp_rcv_window(s, tcb);
+
+	if (unlikely(s->pool_pressure))
+		win = RTE_MIN(win, FXR_TCP_PRESSURE_SEGS * (uint32_t)s->cfg.mss);
+	return win;
 }
 
 /* The send queue mbuf holding byte off (from snd_una) of tcb, with *seg_off set to the
@@ -236,9 +244,16 @@ int fxr_tcp_send_segment(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t seq
 	th->tcp_flags = flags;
 	th->tcp_urp = 0;
 	/* RFC 7323 §2.2: the window of a SYN is never scaled */
-	win = fxr_tcp_rcv_window(s, tcb);
+	/* memory pressure (Linux's tcp_mem): while the mbuf pool runs short, new window is
+	 * offered a few segments at a time, so that the senders slow down instead of losing
+	 * segments at the pool's reserve */
+	win = fxr_tcp_rcv_window_now(s, tcb);
+	if (unlikely(s->pool_pressure) && win < fxr_tcp_rcv_window(s, tcb)
+		&& tcb->state >= FXR_TCP_ESTABLISHED)
+		FXR_CTR_INC(lc, tcp_rcv_wnd_pressure);
 	if (tcb->state >= FXR_TCP_ESTABLISHED || tcb->state == FXR_TCP_SYN_RCVD) {
-		/* RFC 9293 §3.8.6.2.2: never shrink the window already offered */
+		/* RFC 9293 §3.8.6.2.2: never shrink the window already offered (pressure offers
+		 * less new space, it takes none back) */
 		uint32_t offered = tcb->rcv_adv - tcb->rcv_nxt;
 
 		if (fxr_tcp_seq_gt(tcb->rcv_adv, tcb->rcv_nxt) && win < offered)
