@@ -118,6 +118,7 @@ struct fxr_tcb {
 	const struct fxr_tcp_app *app;
 	void *app_ctx;
 	uint32_t listener;    /* index of the listener (passive open), for the backlog count */
+	uint32_t rx_epoch;    /* the stack's receive epoch in which data last arrived (0: none) */
 };
 
 /* The receiver's out-of-order state of a TCB, kept beside the TCB table (same index) and
@@ -195,6 +196,11 @@ struct fxr_tcp_stack {
 	bool pool_low;                    /* fewer than cfg.mbuf_reserve free (end of last burst) */
 	bool pool_pressure;               /* fewer than cfg.mbuf_pressure free (end of last burst) */
 	uint32_t pool_avail;              /* free mbufs at the end of the last burst */
+	/* connections that received data in this receive epoch (FXR_TCP_RX_EPOCH_MS) and in
+	 * the one before: the pool's free space is shared among them (fxr_tcp_rcv_window_now) */
+	uint32_t rx_epoch;
+	uint32_t rx_active;
+	uint32_t rx_active_prev;
 	struct rte_mempool *mp;
 };
 

@@ -70,6 +70,7 @@ int fxr_tcp_init(struct fxr_lcore *lc, const struct fxr_tcp_cfg *cfg, bool tx_tc
 		s->cfg.mbuf_pressure = cfg->mbuf_reserve + (lc->mp->size - cfg->mbuf_reserve) / 4;
 	s->tx_tcp_cksum_offload = tx_tcp_cksum_offload;
 	s->mp = lc->mp;
+	s->pool_avail = lc->mp != NULL ? rte_mempool_avail_count(lc->mp) : 0;
 	s->tcbs = rte_zmalloc_socket("fxr_tcbs", sizeof(*s->tcbs) * cfg->max_tcbs,
 		RTE_CACHE_LINE_SIZE, socket);
 	s->sack_sb = rte_zmalloc_socket("fxr_tcp_sack", sizeof(*s->sack_sb) * cfg->max_tcbs,

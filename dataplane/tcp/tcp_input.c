@@ -762,6 +762,7 @@ void fxr_tcp_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 		uint32_t seq = g.seq, len = g.len, head = 0;
 		uint32_t right = tcb->rcv_adv;
 
+		fxr_tcp_rx_active(s, tcb);
 		if (fxr_tcp_seq_lt(seq, tcb->rcv_nxt)) {
 			head = tcb->rcv_nxt - seq;
 			if (head >= len)

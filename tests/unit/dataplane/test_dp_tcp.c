@@ -1294,7 +1294,7 @@ static void test_pool_pressure_holds_window_and_send_space(void **state)
 	/* the edge stays where it was (to the window scale's 128-byte unit), not 1 MiB on */
 	assert_int_equal(o.win, (65535u - sizeof(data)) >> FXR_TCP_WSCALE_OURS);
 	assert_true(edge - tcb->rcv_adv < 128u);
-	assert_true(ctr(FXR_CTR_tcp_rcv_wnd_pressure) >= 1);
+	assert_true(ctr(FXR_CTR_tcp_rcv_wnd_pool_limited) >= 1);
 	/* the echo's 100 bytes wait for their ACK in the send queue */
 	assert_int_equal(fxr_tcp_send_space(lc, tcb), FXR_TCP_PRESSURE_SEGS * 1460u - sizeof(data));
 	/* the pressure is over: the ACK of the echo releases the data, and the window opens */
@@ -1309,6 +1309,42 @@ static void test_pool_pressure_holds_window_and_send_space(void **state)
 	pop_tx(&o);
 	assert_no_tx();
 	assert_int_equal(o.win, (1u << 20) >> FXR_TCP_WSCALE_OURS);
+}
+
+/* Outside pressure, a window is at most the receiving connection's share of the pool's free
+ * space above the pressure mark (half an MSS a free mbuf: the segment's own and a relay's
+ * reference to it), shared by the connections that received data in this epoch or the last,
+ * and never less than the few segments every connection is offered. */
+static void test_pool_share_bounds_window(void **state)
+{
+	uint8_t data[100];
+	struct fxr_tcb *tcb;
+	uint32_t iss;
+
+	(void)state;
+	memset(data, 's', sizeof(data));
+	iss = handshake(100);
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 1, .ack = iss + 1,
+		.win = 502, .opts = ts_opt(101, 1), .optlen = 12, .data = data, .len = sizeof(data) });
+	drain_tx();
+	tcb = the_tcb();
+	assert_int_equal(lc->tcp->rx_active, 1);
+	lc->tcp->cfg.mbuf_pressure = 1;
+	fxr_tcp_flush(lc);
+	/* 20 mbufs free above the mark: 20 x 730 bytes for the one receiving connection */
+	lc->tcp->cfg.mbuf_pressure = lc->tcp->pool_avail - 20;
+	assert_false(lc->tcp->pool_pressure);
+	assert_int_equal(fxr_tcp_rcv_window_now(lc->tcp, tcb), 20 * 730);
+	/* three connections received data in the last epoch: a third each, but never less than
+	 * FXR_TCP_PRESSURE_SEGS segments */
+	lc->tcp->rx_active_prev = 3;
+	assert_int_equal(fxr_tcp_rcv_window_now(lc->tcp, tcb), FXR_TCP_PRESSURE_SEGS * 1460u);
+	lc->tcp->cfg.mbuf_pressure = lc->tcp->pool_avail - 60;
+	assert_int_equal(fxr_tcp_rcv_window_now(lc->tcp, tcb), 60 * 730 / 3);
+	/* a pool with room for all: the receive buffer's room (64 KiB here, 100 bytes held by
+	 * the echo until acknowledged) */
+	lc->tcp->cfg.mbuf_pressure = 1;
+	assert_int_equal(fxr_tcp_rcv_window_now(lc->tcp, tcb), 65536 - sizeof(data));
 }
 
 int main(void)
@@ -1350,6 +1386,7 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_pool_pressure_holds_window_and_send_space, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_pool_share_bounds_window, setup, teardown),
 	};
 	int rc;
 
