@@ -24,7 +24,9 @@ CP_PID=
 PIDS=()
 it_cleanup_hook() {
 	[ -n "$CP_PID" ] && kill -KILL "$CP_PID" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	# timeout passes SIGTERM on to its device
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
 }
 SOCK=$IT_TMP/ops.sock
 "$CP" --channel "$DP_PREFIX" --db "$IT_TMP/db" --ops-socket "$SOCK" >"$IT_TMP/cp.log" 2>&1 &
