@@ -279,10 +279,10 @@ int fxr_tcp_send_segment(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t seq
 		flags |= RTE_TCP_PSH_FLAG;
 	th->tcp_flags = flags;
 	th->tcp_urp = 0;
-	/* RFC 7323 §2.2: the window of a SYN is never scaled */
 	/* the mbuf pool's free space, shared among the connections receiving, bounds the
 	 * window; under memory pressure (Linux's tcp_mem) new window is offered a few segments
-	 * at a time: the senders slow down instead of losing segments at the pool's reserve */
+	 * at a time: the senders slow down instead of losing segments at the pool's reserve.
+	 * RFC 7323 §2.2: the window of a SYN is never scaled */
 	win = fxr_tcp_rcv_window_now(s, tcb);
 	if (win < fxr_tcp_rcv_window(s, tcb) && tcb->state >= FXR_TCP_ESTABLISHED)
 		FXR_CTR_INC(lc, tcp_rcv_wnd_pool_limited);
