@@ -118,6 +118,7 @@ struct fxr_tcb {
 	const struct fxr_tcp_app *app;
 	void *app_ctx;
 	uint32_t listener;    /* index of the listener (passive open), for the backlog count */
+	uint32_t rx_epoch;    /* the stack's receive epoch in which data last arrived (0: none) */
 };
 
 /* The receiver's out-of-order state of a TCB, kept beside the TCB table (same index) and
@@ -157,6 +158,11 @@ struct fxr_tcp_cfg {
 	                            * arriving data is dropped (and acked) instead of held, so
 	                            * that what the queues hold can never starve RX of the ACKs
 	                            * that free them; 0: no check */
+	uint32_t mbuf_pressure;    /* free mbufs below which the pool is under pressure: every
+	                            * connection's new receive window and send space are held to
+	                            * FXR_TCP_PRESSURE_SEGS segments, so that senders slow down
+	                            * before the reserve drops their data; 0: never (set by
+	                            * fxr_tcp_init from mbuf_reserve when left 0) */
 	uint16_t tx_seg_max;       /* mbufs the port chains in one frame (struct fxr_port_info);
 	                            * 0 or 1: payload is copied into the frame, else it goes by
 	                            * reference (indirect mbufs attached to the send queue's) */
@@ -188,6 +194,13 @@ struct fxr_tcp_stack {
 	struct fxr_tcp_listener listeners[FXR_TCP_LISTENERS_MAX];
 	bool tx_tcp_cksum_offload;
 	bool pool_low;                    /* fewer than cfg.mbuf_reserve free (end of last burst) */
+	bool pool_pressure;               /* fewer than cfg.mbuf_pressure free (end of last burst) */
+	uint32_t pool_avail;              /* free mbufs at the end of the last burst */
+	/* connections that received data in this receive epoch (FXR_TCP_RX_EPOCH_MS) and in
+	 * the one before: the pool's free space is shared among them (fxr_tcp_rcv_window_now) */
+	uint32_t rx_epoch;
+	uint32_t rx_active;
+	uint32_t rx_active_prev;
 	struct rte_mempool *mp;
 };
 

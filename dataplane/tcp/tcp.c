@@ -2,6 +2,7 @@
  * OPEN, SEND, CLOSE, ABORT as user calls). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,8 +64,14 @@ int fxr_tcp_init(struct fxr_lcore *lc, const struct fxr_tcp_cfg *cfg, bool tx_tc
 	if (s == NULL)
 		return -ENOMEM;
 	s->cfg = *cfg;
+	/* pressure begins a quarter of the way from the reserve up to the whole pool: the
+	 * space left below it carries every connection's FXR_TCP_PRESSURE_SEGS */
+	if (cfg->mbuf_reserve != 0 && cfg->mbuf_pressure == 0 && lc->mp != NULL
+		&& lc->mp->size > cfg->mbuf_reserve)
+		s->cfg.mbuf_pressure = cfg->mbuf_reserve + (lc->mp->size - cfg->mbuf_reserve) / 4;
 	s->tx_tcp_cksum_offload = tx_tcp_cksum_offload;
 	s->mp = lc->mp;
+	s->pool_avail = lc->mp != NULL ? rte_mempool_avail_count(lc->mp) : 0;
 	s->tcbs = rte_zmalloc_socket("fxr_tcbs", sizeof(*s->tcbs) * cfg->max_tcbs,
 		RTE_CACHE_LINE_SIZE, socket);
 	s->sack_sb = rte_zmalloc_socket("fxr_tcp_sack", sizeof(*s->sack_sb) * cfg->max_tcbs,
@@ -201,12 +208,18 @@ void fxr_tcp_flush(struct fxr_lcore *lc)
 	s->n_pending = 0;
 	/* once a burst (it reads every lcore's cache): the next burst holds no new data when
 	 * the pool runs low */
-	if (s->cfg.mbuf_reserve != 0) {
-		bool low = rte_mempool_avail_count(s->mp) < s->cfg.mbuf_reserve;
+	if (s->cfg.mbuf_reserve != 0 || s->cfg.mbuf_pressure != 0) {
+		unsigned int avail = rte_mempool_avail_count(s->mp);
+		bool low = avail < s->cfg.mbuf_reserve;
+		bool pressure = avail < s->cfg.mbuf_pressure;
 
 		if (low && !s->pool_low)
 			FXR_CTR_INC(lc, tcp_pool_low);
+		if (pressure && !s->pool_pressure)
+			FXR_CTR_INC(lc, tcp_pool_pressure);
 		s->pool_low = low;
+		s->pool_pressure = pressure;
+		s->pool_avail = avail;
 	}
 }
 
@@ -271,8 +284,14 @@ int fxr_tcp_send(struct fxr_lcore *lc, struct fxr_tcb *tcb, struct rte_mbuf *m)
 
 uint32_t fxr_tcp_send_space(const struct fxr_lcore *lc, const struct fxr_tcb *tcb)
 {
-	uint32_t cap = lc->tcp->cfg.snd_buf;
+	const struct fxr_tcp_stack *s = lc->tcp;
+	uint32_t cap = s->cfg.snd_buf;
 
+	/* under pool pressure a send queue grows only while it holds less than a few segments:
+	 * queues towards receivers that do not read can then not take the pool from those that
+	 * do (a relay queues what it receives on the peer's send queue) */
+	if (unlikely(s->pool_pressure))
+		cap = RTE_MIN(cap, FXR_TCP_PRESSURE_SEGS * (uint32_t)s->cfg.mss);
 	return tcb->sndq_bytes >= cap ? 0 : cap - tcb->sndq_bytes;
 }
 
@@ -287,13 +306,13 @@ void fxr_tcp_bytes(const struct fxr_tcb *tcb, uint32_t *in, uint32_t *out)
 
 void fxr_tcp_recv_done(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t n)
 {
-	uint32_t before = fxr_tcp_rcv_window(lc->tcp, tcb);
+	uint32_t before = fxr_tcp_rcv_window_now(lc->tcp, tcb);
 
 	tcb->rcv_held = n > tcb->rcv_held ? 0 : tcb->rcv_held - n;
 	/* RFC 9293 §3.8.6.2.2 (receiver SWS avoidance): announce a reopened window only once it
 	 * grew by min(half the buffer, one MSS) beyond what the peer already knows */
 	if (tcb->state >= FXR_TCP_ESTABLISHED && !(tcb->flags & FXR_TCBF_PEER_FIN)) {
-		uint32_t now = fxr_tcp_rcv_window(lc->tcp, tcb);
+		uint32_t now = fxr_tcp_rcv_window_now(lc->tcp, tcb);
 		uint32_t adv = tcb->rcv_adv - tcb->rcv_nxt;
 		uint32_t thresh = RTE_MIN(lc->tcp->cfg.rcv_buf / 2, (uint32_t)tcb->snd_mss);
 
@@ -395,8 +414,21 @@ void fxr_tcp_dump(FILE *out, const struct fxr_lcore *lc)
 
 	if (s == NULL)
 		return;
-	fprintf(out, "tcp lcore %u: %u TCBs in use, clock %u ms\n", lc->lcore_id,
-		s->cfg.max_tcbs - s->n_free, s->now_ms);
+	uint64_t held = 0, ooo = 0, sndq = 0;
+
+	for (uint32_t i = 0; i < s->cfg.max_tcbs; i++) {
+		const struct fxr_tcb *t = &s->tcbs[i];
+
+		if (t->state == FXR_TCP_CLOSED)
+			continue;
+		held += t->rcv_held;
+		ooo += (t->flags & FXR_TCBF_OOO) ? s->ooo[i].reass.bytes : 0;
+		sndq += t->sndq_bytes;
+	}
+	fprintf(out, "tcp lcore %u: %u TCBs in use, clock %u ms; bytes held %" PRIu64 ", out of"
+		" order %" PRIu64 ", send queues %" PRIu64 "; mbuf pool %u free of %u (reserve %u)\n",
+		lc->lcore_id, s->cfg.max_tcbs - s->n_free, s->now_ms, held, ooo, sndq,
+		rte_mempool_avail_count(s->mp), s->mp->size, s->cfg.mbuf_reserve);
 	for (uint32_t i = 0; i < s->cfg.max_tcbs && shown < 64; i++) {
 		const struct fxr_tcb *t = &s->tcbs[i];
 		char ip[INET_ADDRSTRLEN];

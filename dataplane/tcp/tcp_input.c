@@ -425,6 +425,43 @@ static bool ack_process(struct fxr_lcore *lc, struct fxr_tcb *tcb, const struct 
 	return true;
 }
 
+/* The pool is below its reserve: frees tcb's out-of-order queue and forgets its SACK blocks
+ * (RFC 2018 §8 lets a receiver discard data it reported: the sender keeps it until it is
+ * acknowledged cumulatively, and sends it again), as Linux prunes its out-of-order queue
+ * under memory pressure. Held data waits for a hole the reserve would otherwise never let
+ * in, and holds the pool below it for good. Returns the segments freed. */
+static uint32_t ooo_prune(struct fxr_lcore *lc, struct fxr_tcb *tcb)
+{
+	struct fxr_tcb_ooo *ooo = fxr_tcb_ooo(lc->tcp, tcb);
+	uint32_t n = ooo->reass.nsegs;
+
+	fxr_tcp_reass_flush(&ooo->reass);
+	fxr_tcp_sack_rx_init(&ooo->sack_rx);
+	tcb->flags &= (uint16_t)~FXR_TCBF_OOO;
+	FXR_CTR_ADD(lc, tcp_ooo_pruned, n);
+	return n;
+}
+
+/* The pool is below its reserve: whether len bytes at seq are still taken in. Out-of-order
+ * data is freed first (ooo_prune), and the segment at RCV.NXT then takes one of the mbufs
+ * that freed. Otherwise a connection that holds less than FXR_TCP_PRESSURE_SEGS segments
+ * still takes in the segment at RCV.NXT (Linux guarantees each socket tcp_rmem[0] under
+ * pressure the same way), while the pool has half its reserve: one whose data moves on at
+ * once keeps moving, and it may be what the others wait for (a relayed peer that reads only
+ * once it could write), while those whose data waits cannot take more of the pool. */
+static bool pool_low_take(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t seq, uint32_t len)
+{
+	const struct fxr_tcp_stack *s = lc->tcp;
+
+	if ((tcb->flags & FXR_TCBF_OOO) && ooo_prune(lc, tcb) != 0 && seq == tcb->rcv_nxt)
+		return true;
+	if (seq != tcb->rcv_nxt || s->pool_avail < s->cfg.mbuf_reserve / 2
+		|| fxr_tcp_rcv_used(s, tcb) + len > FXR_TCP_PRESSURE_SEGS * (uint32_t)s->cfg.mss)
+		return false;
+	FXR_CTR_INC(lc, tcp_pool_low_kept);
+	return true;
+}
+
 /* Hands an in-order mbuf (data = payload) to the app. */
 static void deliver(struct fxr_lcore *lc, struct fxr_tcb *tcb, struct rte_mbuf *m, uint32_t len)
 {
@@ -725,6 +762,7 @@ void fxr_tcp_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 		uint32_t seq = g.seq, len = g.len, head = 0;
 		uint32_t right = tcb->rcv_adv;
 
+		fxr_tcp_rx_active(s, tcb);
 		if (fxr_tcp_seq_lt(seq, tcb->rcv_nxt)) {
 			head = tcb->rcv_nxt - seq;
 			if (head >= len)
@@ -743,7 +781,7 @@ void fxr_tcp_input(struct fxr_lcore *lc, struct rte_mbuf *m)
 		}
 		if (len == 0) {
 			ack_now(lc, tcb);
-		} else if (unlikely(s->pool_low)) {
+		} else if (unlikely(s->pool_low) && !pool_low_take(lc, tcb, seq, len)) {
 			/* the pool is nearly empty: keep none of it; the peer sends it again */
 			FXR_CTR_INC(lc, tcp_drop_pool_low);
 			ack_now(lc, tcb);

@@ -16,6 +16,15 @@ struct rte_mbuf;
 #define FXR_TCP_WSCALE_OURS 7       /* our window shift (RFC 7323 §2.3: at most 14) */
 #define FXR_TCP_MSS_DEFAULT_PEER 536 /* RFC 9293 §3.7.1: peer sent no MSS option */
 #define FXR_TCP_PENDING_MAX 1024
+/* Under pool pressure (cfg.mbuf_pressure) a connection is still offered this many segments
+ * of receive window and of send space beyond what it holds, so that none stops (Linux's
+ * tcp_mem pressure keeps 4 MSS of rcv_ssthresh the same way); what it was offered before
+ * is never taken back. */
+#define FXR_TCP_PRESSURE_SEGS 4u
+/* Length of a receive epoch: connections that received data in the current or the last one
+ * share the mbuf pool's free space (their windows), so that together they are never offered
+ * much more than it holds. */
+#define FXR_TCP_RX_EPOCH_MS 100u
 /* Most mbufs a data segment chains behind its header mbuf when sending by reference: a
  * range spread over more (tiny relayed pieces) is copied instead, which is then cheaper than
  * the descriptors. */
@@ -63,6 +72,21 @@ static inline struct fxr_tcb_ooo *fxr_tcb_ooo(const struct fxr_tcp_stack *s,
 	const struct fxr_tcb *tcb)
 {
 	return &s->ooo[tcb - s->tcbs];
+}
+
+/* The receive window tcb may be offered now: the room its receive buffer has left, but at
+ * most its share of the pool's free space above the pressure mark (at least
+ * FXR_TCP_PRESSURE_SEGS segments), and under pool pressure at most those few segments
+ * (tcp_output.c). */
+uint32_t fxr_tcp_rcv_window_now(const struct fxr_tcp_stack *s, const struct fxr_tcb *tcb);
+/* Data arrived on tcb: it counts among the connections that share the pool (tcp_output.c). */
+void fxr_tcp_rx_active(struct fxr_tcp_stack *s, struct fxr_tcb *tcb);
+
+/* Bytes of tcb's receive buffer in use: handed to the app and not released, or out of
+ * order. */
+static inline uint32_t fxr_tcp_rcv_used(const struct fxr_tcp_stack *s, const struct fxr_tcb *tcb)
+{
+	return tcb->rcv_held + ((tcb->flags & FXR_TCBF_OOO) ? fxr_tcb_ooo(s, tcb)->reass.bytes : 0);
 }
 
 /* ---- tcp_table.c ---- */

@@ -28,10 +28,54 @@
 
 uint32_t fxr_tcp_rcv_window(const struct fxr_tcp_stack *s, const struct fxr_tcb *tcb)
 {
-	uint32_t used = tcb->rcv_held
-		+ ((tcb->flags & FXR_TCBF_OOO) ? fxr_tcb_ooo(s, tcb)->reass.bytes : 0);
+	uint32_t used = fxr_tcp_rcv_used(s, tcb);
 
 	return used >= s->cfg.rcv_buf ? 0 : s->cfg.rcv_buf - used;
+}
+
+/* Moves the receive epoch on to now: the connections of the last epoch are kept as the
+ * previous one's only when it is the one just before. */
+static void rx_epoch_roll(struct fxr_tcp_stack *s)
+{
+	uint32_t e = s->now_ms / FXR_TCP_RX_EPOCH_MS + 1;
+
+	if (e == s->rx_epoch)
+		return;
+	s->rx_active_prev = e == s->rx_epoch + 1 ? s->rx_active : 0;
+	s->rx_active = 0;
+	s->rx_epoch = e;
+}
+
+void fxr_tcp_rx_active(struct fxr_tcp_stack *s, struct fxr_tcb *tcb)
+{
+	rx_epoch_roll(s);
+	if (tcb->rx_epoch != s->rx_epoch) {
+		tcb->rx_epoch = s->rx_epoch;
+		s->rx_active++;
+	}
+}
+
+uint32_t fxr_tcp_rcv_window_now(const struct fxr_tcp_stack *s, const struct fxr_tcb *tcb)
+{
+	uint32_t win = fxr_tcp_rcv_window(s, tcb);
+	uint32_t least = FXR_TCP_PRESSURE_SEGS * (uint32_t)s->cfg.mss;
+
+	if (unlikely(s->pool_pressure))
+		return RTE_MIN(win, least);
+	if (s->cfg.mbuf_pressure != 0 && win > least) {
+		/* a received segment takes an mbuf, and a relay's reference to it another: half
+		 * an MSS a free mbuf, shared by the connections receiving now (this one counted:
+		 * it is offered the window to receive) */
+		uint32_t active = RTE_MAX(s->rx_active, s->rx_active_prev)
+			+ (tcb->rx_epoch == s->rx_epoch ? 0u : 1u);
+		uint64_t free_mbufs = s->pool_avail > s->cfg.mbuf_pressure
+			? s->pool_avail - s->cfg.mbuf_pressure : 0;
+		uint64_t share = free_mbufs * (s->cfg.mss / 2u) / RTE_MAX(active, 1u);
+
+		if (share < win)
+			win = (uint32_t)RTE_MAX(share, (uint64_t)least);
+	}
+	return win;
 }
 
 /* The send queue mbuf holding byte off (from snd_una) of tcb, with *seg_off set to the
@@ -235,10 +279,16 @@ int fxr_tcp_send_segment(struct fxr_lcore *lc, struct fxr_tcb *tcb, uint32_t seq
 		flags |= RTE_TCP_PSH_FLAG;
 	th->tcp_flags = flags;
 	th->tcp_urp = 0;
-	/* RFC 7323 §2.2: the window of a SYN is never scaled */
-	win = fxr_tcp_rcv_window(s, tcb);
+	/* the mbuf pool's free space, shared among the connections receiving, bounds the
+	 * window; under memory pressure (Linux's tcp_mem) new window is offered a few segments
+	 * at a time: the senders slow down instead of losing segments at the pool's reserve.
+	 * RFC 7323 §2.2: the window of a SYN is never scaled */
+	win = fxr_tcp_rcv_window_now(s, tcb);
+	if (win < fxr_tcp_rcv_window(s, tcb) && tcb->state >= FXR_TCP_ESTABLISHED)
+		FXR_CTR_INC(lc, tcp_rcv_wnd_pool_limited);
 	if (tcb->state >= FXR_TCP_ESTABLISHED || tcb->state == FXR_TCP_SYN_RCVD) {
-		/* RFC 9293 §3.8.6.2.2: never shrink the window already offered */
+		/* RFC 9293 §3.8.6.2.2: never shrink the window already offered (pressure offers
+		 * less new space, it takes none back) */
 		uint32_t offered = tcb->rcv_adv - tcb->rcv_nxt;
 
 		if (fxr_tcp_seq_gt(tcb->rcv_adv, tcb->rcv_nxt) && win < offered)

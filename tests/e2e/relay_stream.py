@@ -12,8 +12,13 @@ controls where TCP segments begin and end and sees every relayed byte as it came
       against the same sequence. Both print "split ok rounds=N bytes=N" and exit 0.
   relay_stream.py bulk --relay H --id ID --pw-file F (--call PEER | --accept) --bytes N
       both ways at once: sends N bytes of payload in DATA frames while reading the peer's
-      N bytes; prints "sent sha256=H" and "received sha256=H" (of the payload), then END,
+      N bytes (the callee from the caller's first DATA on, which shows the pair is made);
+      prints "sent sha256=H" and "received sha256=H" (of the payload), then END,
       RELEASE. The script compares the two ends' hashes.
+  relay_stream.py echo --relay H --id ID --pw-file F (--call PEER | --accept) --bytes N
+      the caller sends N bytes as in bulk while reading them back ("sent sha256=H",
+      "received sha256=H": equal when every byte came back); the callee sends back each DATA
+      frame as it comes and reads the next only once it is written ("echoed bytes=N").
 
 Exit status: 0 done, 1 the stream differed or the relay refused, 2 usage.
 """
@@ -212,7 +217,7 @@ def bulk_blocks(total):
         i += 1
 
 
-def cmd_bulk(c, args):
+def cmd_bulk(c, args, end=True):
     sent_hash = hashlib.sha256()
     err = []
 
@@ -224,26 +229,55 @@ def cmd_bulk(c, args):
         except OSError as e:
             err.append(e)
 
-    t = threading.Thread(target=sender)
-    t.start()
     got_hash, left = hashlib.sha256(), args.bytes
-    while left:
+
+    def receive_one():
+        nonlocal left
         ty, p = c.read_frame()
         if ty != T_DATA:
             fail(f"frame 0x{ty:02x} while receiving, {left} bytes to go")
         got_hash.update(p)
         left -= len(p)
+
+    # the callee has no answer to its ACCEPT: DATA written right after it can reach the
+    # relay before the pairing does, and the relay drops DATA of an unpaired connection
+    # (relay_drop_unpaired). The caller's first DATA shows the pair is made.
+    if args.accept and left:
+        receive_one()
+    t = threading.Thread(target=sender)
+    t.start()
+    while left:
+        receive_one()
     t.join()
     if err:
         fail(f"send: {err[0]}")
     print(f"sent sha256={sent_hash.hexdigest()}", flush=True)
     print(f"received sha256={got_hash.hexdigest()}", flush=True)
+    if end:
+        finish(c, bool(args.call))
+
+
+def cmd_echo(c, args):
+    """The caller sends N bytes of DATA while reading them back; the callee sends back
+    every DATA frame as it comes, reading the next only once the last is written (a slow
+    reader stops it writing, and the other way round), as an echoing device would."""
+    if args.accept:
+        left = args.bytes
+        while left:
+            ty, p = c.read_frame()
+            if ty != T_DATA:
+                fail(f"frame 0x{ty:02x} while echoing, {left} bytes to go")
+            c.s.sendall(frame(T_DATA, p))
+            left -= len(p)
+        print(f"echoed bytes={args.bytes}", flush=True)
+    else:
+        cmd_bulk(c, args, end=False)
     finish(c, bool(args.call))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=("split", "bulk"))
+    ap.add_argument("mode", choices=("split", "bulk", "echo"))
     ap.add_argument("--relay", required=True)
     ap.add_argument("--port", type=int, default=4747)
     ap.add_argument("--id", required=True)
@@ -270,6 +304,8 @@ def main():
     pair(c, args)
     if args.mode == "split":
         cmd_split(c, args)
+    elif args.mode == "echo":
+        cmd_echo(c, args)
     else:
         cmd_bulk(c, args)
     c.s.close()

@@ -1133,9 +1133,10 @@ static void test_fin_wait2_times_out(void **state)
 	assert_int_equal(fxr_tcp_tcbs_in_use(lc), 0);
 }
 
-/* Below the pool's reserve, arriving data is dropped and acked (RCV.NXT unchanged) instead
- * of held, so that queued data never starves RX of the ACKs that would free it; once the
- * pool recovers, the same data is taken. */
+/* Below the pool's reserve (and below half of it, where even a connection holding nothing
+ * takes nothing in), arriving data is dropped and acked (RCV.NXT unchanged) instead of held,
+ * so that queued data never starves RX of the ACKs that would free it; once the pool
+ * recovers, the same data is taken. */
 static void test_pool_low_drops_data_keeps_acking(void **state)
 {
 	struct out_seg o;
@@ -1145,7 +1146,7 @@ static void test_pool_low_drops_data_keeps_acking(void **state)
 	(void)state;
 	memset(data, 'p', sizeof(data));
 	iss = handshake(100);
-	lc->tcp->cfg.mbuf_reserve = POOL_SIZE + 1;   /* never that many free */
+	lc->tcp->cfg.mbuf_reserve = 2 * POOL_SIZE + 2;   /* never half that many free */
 	fxr_tcp_flush(lc);
 	assert_true(lc->tcp->pool_low);
 	assert_int_equal(ctr(FXR_CTR_tcp_pool_low), 1);
@@ -1169,6 +1170,181 @@ static void test_pool_low_drops_data_keeps_acking(void **state)
 	assert_int_equal(o.ack, PEER_ISS + 1 + sizeof(data));
 	assert_int_equal(o.len, sizeof(data));
 	assert_int_equal(ctr(FXR_CTR_tcp_rx_bytes), sizeof(data));
+}
+
+/* The one established TCB of a test. */
+static struct fxr_tcb *the_tcb(void)
+{
+	for (uint32_t i = 0; i < lc->tcp->cfg.max_tcbs; i++)
+		if (lc->tcp->tcbs[i].state == FXR_TCP_ESTABLISHED)
+			return &lc->tcp->tcbs[i];
+	fail_msg("no established TCB");
+	return NULL;
+}
+
+/* Frees every frame the stack sent. */
+static void drain_tx(void)
+{
+	while (lc->tx_n != 0)
+		rte_pktmbuf_free(take_tx());
+}
+
+/* Below the reserve, a connection holding out-of-order data frees it (its mbufs may be what
+ * keeps the pool down, waiting for a hole the reserve would never let in) and forgets its
+ * SACK blocks; the segment that fills the hole is then taken. */
+static void test_pool_low_prunes_out_of_order(void **state)
+{
+	struct out_seg o;
+	uint8_t a[100], b[100];
+	uint32_t iss;
+
+	(void)state;
+	memset(a, 'a', sizeof(a));
+	memset(b, 'b', sizeof(b));
+	iss = handshake(100);
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 101,
+		.ack = iss + 1, .win = 502, .opts = ts_opt(101, 1), .optlen = 12, .data = b,
+		.len = sizeof(b) });
+	pop_tx(&o);
+	assert_int_equal(o.o.n_sack, 1);
+	lc->tcp->cfg.mbuf_reserve = 2 * POOL_SIZE + 2;
+	fxr_tcp_flush(lc);
+	assert_true(lc->tcp->pool_low);
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 1, .ack = iss + 1,
+		.win = 502, .opts = ts_opt(102, 1), .optlen = 12, .data = a, .len = sizeof(a) });
+	pop_tx(&o);
+	assert_no_tx();
+	/* a alone is taken and echoed; b is gone and no longer SACKed: the peer sends it again */
+	assert_int_equal(o.ack, PEER_ISS + 101);
+	assert_int_equal(o.len, sizeof(a));
+	assert_memory_equal(o.data, a, sizeof(a));
+	assert_int_equal(o.o.n_sack, 0);
+	assert_int_equal(ctr(FXR_CTR_tcp_ooo_pruned), 1);
+	assert_int_equal(ctr(FXR_CTR_tcp_drop_pool_low), 0);
+	assert_int_equal(ctr(FXR_CTR_tcp_rx_bytes), sizeof(a));
+	lc->tcp->cfg.mbuf_reserve = 0;
+}
+
+/* Below the reserve (but above half of it), a connection that holds less than
+ * FXR_TCP_PRESSURE_SEGS segments still takes in data at RCV.NXT, so one whose data moves on
+ * keeps moving; once it holds that much (the echo holds what it received until the peer
+ * acknowledges the echo), its next segment is dropped. */
+static void test_pool_low_keeps_a_connection_holding_little(void **state)
+{
+	static uint8_t data[1460];
+	struct out_seg o;
+	uint32_t iss, seq = PEER_ISS + 1;
+
+	(void)state;
+	memset(data, 'k', sizeof(data));
+	iss = handshake(100);
+	lc->tcp->cfg.mbuf_reserve = POOL_SIZE + 1;
+	fxr_tcp_flush(lc);
+	assert_true(lc->tcp->pool_low);
+	for (unsigned int i = 0; i < FXR_TCP_PRESSURE_SEGS; i++) {
+		send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = seq, .ack = iss + 1,
+			.win = 502, .opts = ts_opt(101 + i, 1), .optlen = 12, .data = data,
+			.len = sizeof(data) });
+		seq += sizeof(data);
+		drain_tx();
+	}
+	assert_int_equal(ctr(FXR_CTR_tcp_pool_low_kept), FXR_TCP_PRESSURE_SEGS);
+	assert_int_equal(ctr(FXR_CTR_tcp_rx_bytes), FXR_TCP_PRESSURE_SEGS * sizeof(data));
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = seq, .ack = iss + 1,
+		.win = 502, .opts = ts_opt(200, 1), .optlen = 12, .data = data, .len = sizeof(data) });
+	pop_tx(&o);
+	assert_no_tx();
+	assert_int_equal(o.len, 0);
+	assert_int_equal(o.ack, seq);
+	assert_int_equal(ctr(FXR_CTR_tcp_drop_pool_low), 1);
+	assert_int_equal(ctr(FXR_CTR_tcp_pool_low_kept), FXR_TCP_PRESSURE_SEGS);
+	lc->tcp->cfg.mbuf_reserve = 0;
+}
+
+/* Under pool pressure the window offers no new space beyond the few segments a connection
+ * is always offered, and never takes back the edge already offered (RFC 9293 §3.8.6); the
+ * send space is held to those few segments too. Once the pressure is over, the window
+ * opens again. */
+static void test_pool_pressure_holds_window_and_send_space(void **state)
+{
+	uint8_t data[100];
+	struct out_seg o;
+	struct fxr_tcb *tcb;
+	uint32_t iss, edge;
+
+	(void)state;
+	memset(data, 'w', sizeof(data));
+	lc->tcp->cfg.rcv_buf = 1u << 20;
+	iss = handshake(100);
+	tcb = the_tcb();
+	edge = tcb->rcv_adv;                  /* the SYN-ACK's 65535 unscaled bytes */
+	assert_int_equal(edge - tcb->rcv_nxt, 65535);
+	lc->tcp->cfg.mbuf_pressure = POOL_SIZE + 1;
+	fxr_tcp_flush(lc);
+	assert_true(lc->tcp->pool_pressure);
+	assert_false(lc->tcp->pool_low);
+	assert_int_equal(ctr(FXR_CTR_tcp_pool_pressure), 1);
+	assert_int_equal(fxr_tcp_rcv_window_now(lc->tcp, tcb), FXR_TCP_PRESSURE_SEGS * 1460u);
+	assert_int_equal(fxr_tcp_send_space(lc, tcb), FXR_TCP_PRESSURE_SEGS * 1460u);
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 1, .ack = iss + 1,
+		.win = 502, .opts = ts_opt(101, 1), .optlen = 12, .data = data, .len = sizeof(data) });
+	pop_tx(&o);
+	assert_no_tx();
+	assert_int_equal(o.len, sizeof(data));
+	/* the edge stays where it was (to the window scale's 128-byte unit), not 1 MiB on */
+	assert_int_equal(o.win, (65535u - sizeof(data)) >> FXR_TCP_WSCALE_OURS);
+	assert_true(edge - tcb->rcv_adv < 128u);
+	assert_true(ctr(FXR_CTR_tcp_rcv_wnd_pool_limited) >= 1);
+	/* the echo's 100 bytes wait for their ACK in the send queue */
+	assert_int_equal(fxr_tcp_send_space(lc, tcb), FXR_TCP_PRESSURE_SEGS * 1460u - sizeof(data));
+	/* the pressure is over: the ACK of the echo releases the data, and the window opens */
+	lc->tcp->cfg.mbuf_pressure = 1;           /* always more free */
+	fxr_tcp_flush(lc);
+	assert_false(lc->tcp->pool_pressure);
+	assert_int_equal(fxr_tcp_send_space(lc, tcb), (1u << 20) - sizeof(data));
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 101,
+		.ack = iss + 1 + sizeof(data), .win = 502, .opts = ts_opt(102, o.o.tsval),
+		.optlen = 12 });
+	fxr_tcp_flush(lc);
+	pop_tx(&o);
+	assert_no_tx();
+	assert_int_equal(o.win, (1u << 20) >> FXR_TCP_WSCALE_OURS);
+}
+
+/* Outside pressure, a window is at most the receiving connection's share of the pool's free
+ * space above the pressure mark (half an MSS a free mbuf: the segment's own and a relay's
+ * reference to it), shared by the connections that received data in this epoch or the last,
+ * and never less than the few segments every connection is offered. */
+static void test_pool_share_bounds_window(void **state)
+{
+	uint8_t data[100];
+	struct fxr_tcb *tcb;
+	uint32_t iss;
+
+	(void)state;
+	memset(data, 's', sizeof(data));
+	iss = handshake(100);
+	send_seg(&(struct seg_spec){ .flags = RTE_TCP_ACK_FLAG, .seq = PEER_ISS + 1, .ack = iss + 1,
+		.win = 502, .opts = ts_opt(101, 1), .optlen = 12, .data = data, .len = sizeof(data) });
+	drain_tx();
+	tcb = the_tcb();
+	assert_int_equal(lc->tcp->rx_active, 1);
+	lc->tcp->cfg.mbuf_pressure = 1;
+	fxr_tcp_flush(lc);
+	/* 20 mbufs free above the mark: 20 x 730 bytes for the one receiving connection */
+	lc->tcp->cfg.mbuf_pressure = lc->tcp->pool_avail - 20;
+	assert_false(lc->tcp->pool_pressure);
+	assert_int_equal(fxr_tcp_rcv_window_now(lc->tcp, tcb), 20 * 730);
+	/* three connections received data in the last epoch: a third each, but never less than
+	 * FXR_TCP_PRESSURE_SEGS segments */
+	lc->tcp->rx_active_prev = 3;
+	assert_int_equal(fxr_tcp_rcv_window_now(lc->tcp, tcb), FXR_TCP_PRESSURE_SEGS * 1460u);
+	lc->tcp->cfg.mbuf_pressure = lc->tcp->pool_avail - 60;
+	assert_int_equal(fxr_tcp_rcv_window_now(lc->tcp, tcb), 60 * 730 / 3);
+	/* a pool with room for all: the receive buffer's room (64 KiB here, 100 bytes held by
+	 * the echo until acknowledged) */
+	lc->tcp->cfg.mbuf_pressure = 1;
+	assert_int_equal(fxr_tcp_rcv_window_now(lc->tcp, tcb), 65536 - sizeof(data));
 }
 
 int main(void)
@@ -1205,6 +1381,12 @@ int main(void)
 			setup_by_ref2, teardown),
 		cmocka_unit_test_setup_teardown(test_fin_wait2_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pool_low_drops_data_keeps_acking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_low_prunes_out_of_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pool_low_keeps_a_connection_holding_little, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_pool_pressure_holds_window_and_send_space, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_pool_share_bounds_window, setup, teardown),
 	};
 	int rc;
 
