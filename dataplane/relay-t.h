@@ -46,7 +46,13 @@ enum {
 	FXR_RELAYF_POOL_WAIT = 1u << 9, /* BLOCKED because the lcore's mbuf pool ran low */
 	FXR_RELAYF_XL_WAIT   = 1u << 10, /* BLOCKED: xout waits for the ring to the peer's lcore */
 	FXR_RELAYF_XL_RETRY  = 1u << 11, /* on the relay's retry list (xl_retry) */
+	FXR_RELAYF_AWAIT_PAIR = 1u << 12, /* sent ACCEPT unpaired: reads nothing more until the
+	                                   * control plane pairs it (or UNPAIRs, or await_tsc) */
 };
+
+/* How long a connection that sent ACCEPT waits for the control plane's PAIR before it reads
+ * on (what it sent meanwhile is then dropped as unpaired). */
+#define FXR_RELAY_ACCEPT_WAIT_MS 2000u
 
 /* Mail messages of the relay (struct fxr_xl_msg op, kind FXR_XL_RELAY) for a pair whose two
  * connections live on different lcores (relay_xl.c). a is the receiving lcore's connection,
@@ -101,6 +107,7 @@ struct fxr_relay_conn {
 	uint8_t txm_n;               /* marks in use */
 	struct fxr_relay_txmark txm[FXR_RELAY_TX_MARKS];
 	uint64_t last_rx_tsc;
+	uint64_t await_tsc;          /* FXR_RELAYF_AWAIT_PAIR: when to stop waiting */
 	struct fxr_scanner sc;
 	uint16_t flags;
 	uint8_t mode;                /* enum fxr_relay_mode */

@@ -301,6 +301,14 @@ static void frame_end(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint8_t ty
 		} else {
 			FXR_CTR_INC(lc, relay_frames_to_cp);
 			emit_frame(lc, c, c->ctl, c->ctl_len);
+			/* the callee is PAIRED by its ACCEPT (DESIGN.md §2) and may send DATA at
+			 * once: what follows waits here until the control plane's PAIR comes */
+			if (type == FXR_T_ACCEPT && c->peer == 0) {
+				c->flags |= FXR_RELAYF_AWAIT_PAIR;
+				c->await_tsc = lc->now_tsc
+					+ lc->relay->hz * FXR_RELAY_ACCEPT_WAIT_MS / 1000;
+				FXR_CTR_INC(lc, relay_accept_held);
+			}
 		}
 		ctl_buf_put(lc->relay, c);
 	}
@@ -309,7 +317,7 @@ static void frame_end(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint8_t ty
 }
 
 /* Scans seg's bytes [off, off + n); returns how many it consumed (all of them unless the
- * stream stopped). Relayed bytes are appended to o. */
+ * stream stopped, or an ACCEPT made it wait for its PAIR). Relayed bytes are appended to o. */
 static uint32_t scan_piece(struct fxr_lcore *lc, struct fxr_relay_conn *c, bool paired,
 	struct rte_mbuf *seg, uint32_t off, uint32_t n, struct fxr_relay_out *o)
 {
@@ -333,7 +341,7 @@ static uint32_t scan_piece(struct fxr_lcore *lc, struct fxr_relay_conn *c, bool 
 		run_len += (len);                                                \
 	} while (0)
 
-	while (!(c->flags & FXR_RELAYF_STOPPED) && err == 0) {
+	while (!(c->flags & (FXR_RELAYF_STOPPED | FXR_RELAYF_AWAIT_PAIR)) && err == 0) {
 		struct fxr_scan_result r;
 		uint32_t used = (uint32_t)fxr_scan_step(&c->sc, base + pos, end - pos, &r);
 
@@ -442,13 +450,14 @@ void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 
 		pool_budget = avail > lc->relay->pool_reserve ? avail - lc->relay->pool_reserve : 0;
 	}
-	while (c->held_head != NULL && !(c->flags & FXR_RELAYF_STOPPED)) {
+	while (c->held_head != NULL && !(c->flags & (FXR_RELAYF_STOPPED | FXR_RELAYF_AWAIT_PAIR))) {
 		struct rte_mbuf *seg = c->held_head;
 		uint32_t n = seg->data_len - c->held_off;
+		uint32_t used;
 
 		/* the peer's send space, here or as credit from its lcore */
 		if ((p != NULL && fxr_tcp_send_space(lc, p->tcb) < o.bytes + n)
-			|| (remote && c->xl_out_bytes + o.bytes + n > lc->tcp->cfg.snd_buf)) {
+			|| (remote && c->xl_out_bytes + o.bytes + n > fxr_tcp_send_cap(lc))) {
 			c->flags |= FXR_RELAYF_BLOCKED;
 			FXR_CTR_INC(lc, relay_blocked);
 			break;
@@ -473,8 +482,14 @@ void fxr_relay_pump(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 			FXR_CTR_INC(lc, relay_blocked_pool);
 			break;
 		}
-		/* the piece is consumed whole, or thrown away with the stream */
-		scan_piece(lc, c, paired, seg, c->held_off, n, &o);
+		/* the piece is consumed whole, or thrown away with the stream, or up to the
+		 * end of an ACCEPT: the rest waits for the PAIR */
+		used = scan_piece(lc, c, paired, seg, c->held_off, n, &o);
+		if (used < n && (c->flags & FXR_RELAYF_AWAIT_PAIR)) {
+			c->held_off += used;
+			done += used;
+			break;
+		}
 		done += n;
 		held_pop(c);
 		/* a write a mark's share at most, so that marks retire as ACKs come */

@@ -17,6 +17,17 @@
 #include "tcp.h"
 #include "xlcore.h"
 
+/* c waited for its PAIR after an ACCEPT (FXR_RELAYF_AWAIT_PAIR): it reads on, and what it
+ * holds goes wherever its pairing now says. */
+static void await_end(struct fxr_lcore *lc, struct fxr_relay_conn *c)
+{
+	if (!(c->flags & FXR_RELAYF_AWAIT_PAIR))
+		return;
+	c->flags &= (uint16_t)~FXR_RELAYF_AWAIT_PAIR;
+	if (c->held_head != NULL)
+		fxr_relay_pump(lc, c);
+}
+
 void fxr_relay_unpair(struct fxr_lcore *lc, struct fxr_relay_conn *c)
 {
 	struct fxr_relay_conn *p = c->peer != 0 ? fxr_relay_lookup(lc, c->peer) : NULL;
@@ -43,6 +54,7 @@ static void pair(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint64_t peer)
 		fxr_relay_unpair(lc, c);
 		fxr_relay_xl_pair(lc, c, peer);
 		FXR_CTR_INC(lc, relay_pairs);
+		c->flags &= (uint16_t)~FXR_RELAYF_AWAIT_PAIR;
 		if (c->held_head != NULL)
 			fxr_relay_pump(lc, c);
 		return;
@@ -56,6 +68,8 @@ static void pair(struct fxr_lcore *lc, struct fxr_relay_conn *c, uint64_t peer)
 	fxr_relay_unpair(lc, p);
 	c->peer = p->id;
 	p->peer = c->id;
+	c->flags &= (uint16_t)~FXR_RELAYF_AWAIT_PAIR;
+	p->flags &= (uint16_t)~FXR_RELAYF_AWAIT_PAIR;
 	FXR_CTR_INC(lc, relay_pairs);
 	if (c->held_head != NULL)
 		fxr_relay_pump(lc, c);
@@ -101,6 +115,7 @@ void fxr_relay_ctl(struct fxr_lcore *lc, const struct fxr_chan_msg *m)
 		return;
 	case FXR_CHAN_T_UNPAIR:
 		fxr_relay_unpair(lc, c);
+		await_end(lc, c); /* also the answer to an ACCEPT that paired nothing */
 		return;
 	case FXR_CHAN_T_CLOSE:
 		fxr_relay_unpair(lc, c);
@@ -204,6 +219,12 @@ unsigned fxr_relay_timers(struct fxr_lcore *lc)
 		struct fxr_relay_conn *c = &r->conns[slot];
 		struct fxr_chan_msg m;
 
+		if (c->id != 0 && (c->flags & FXR_RELAYF_AWAIT_PAIR) && lc->now_tsc >= c->await_tsc) {
+			FXR_CTR_INC(lc, relay_accept_wait_expired);
+			await_end(lc, c);
+			if (c->id == 0)
+				continue; /* its pass closed it */
+		}
 		/* a paired device may only be receiving: the idle timer is for idle ones */
 		if (c->id == 0 || !(c->flags & FXR_RELAYF_LOGGED_IN) || c->idle_s == 0
 			|| c->peer != 0 || (c->flags & FXR_RELAYF_CLOSING)

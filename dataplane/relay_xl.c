@@ -7,7 +7,8 @@
  *  - a pass of fxr_relay_pump() sends what it relays as FXR_RELAY_XL_DATA: the chain of
  *    indirect mbufs it built, which the peer's lcore appends to its connection's send queue.
  *  - flow control as for a local pair, by credit: a connection sends at most the send buffer
- *    (snd_buf) and FXR_RELAY_TX_MBUFS_MAX mbufs that its peer's lcore has not credited back;
+ *    (fxr_tcp_send_cap: snd_buf, less under mbuf pool pressure) and FXR_RELAY_TX_MBUFS_MAX
+ *    mbufs that its peer's lcore has not credited back;
  *    that lcore credits them (FXR_RELAY_XL_CREDIT) as its connection's peer acknowledges
  *    them. Credit is counted from the acknowledged bytes and the retired marks of that send
  *    queue, which also hold the relay's own writes (KEEPALIVE_ACK, frames from the control
@@ -200,6 +201,7 @@ static void on_pair(struct fxr_lcore *lc, struct fxr_relay_conn *a, const struct
 	}
 	fxr_relay_unpair(lc, a);
 	xl_reset(a, m->b);
+	a->flags &= (uint16_t)~FXR_RELAYF_AWAIT_PAIR;
 	if (a->held_head != NULL)
 		fxr_relay_pump(lc, a);
 }

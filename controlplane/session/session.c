@@ -551,6 +551,10 @@ static void on_accept(struct fxr_sess *s, uint32_t ci, uint32_t call_id)
 	uint32_t caller = callee_caller(s, ci, call_id);
 	if (caller == NONE) {
 		s->ctr.stale_ignored++;
+		/* the dataplane holds what ci sent after its ACCEPT until it is paired; UNPAIR
+		 * (a no-op on an unpaired connection) tells it that no PAIR is coming */
+		if (C(s, ci)->state != FXR_CONN_PAIRED)
+			emit_simple(s, FXR_ACT_UNPAIR, ci, NONE);
 		return;
 	}
 	struct fxr_sess_conn *k = C(s, caller);

@@ -282,7 +282,7 @@ int fxr_tcp_send(struct fxr_lcore *lc, struct fxr_tcb *tcb, struct rte_mbuf *m)
 	return 0;
 }
 
-uint32_t fxr_tcp_send_space(const struct fxr_lcore *lc, const struct fxr_tcb *tcb)
+uint32_t fxr_tcp_send_cap(const struct fxr_lcore *lc)
 {
 	const struct fxr_tcp_stack *s = lc->tcp;
 	uint32_t cap = s->cfg.snd_buf;
@@ -292,6 +292,13 @@ uint32_t fxr_tcp_send_space(const struct fxr_lcore *lc, const struct fxr_tcb *tc
 	 * do (a relay queues what it receives on the peer's send queue) */
 	if (unlikely(s->pool_pressure))
 		cap = RTE_MIN(cap, FXR_TCP_PRESSURE_SEGS * (uint32_t)s->cfg.mss);
+	return cap;
+}
+
+uint32_t fxr_tcp_send_space(const struct fxr_lcore *lc, const struct fxr_tcb *tcb)
+{
+	uint32_t cap = fxr_tcp_send_cap(lc);
+
 	return tcb->sndq_bytes >= cap ? 0 : cap - tcb->sndq_bytes;
 }
 

@@ -65,6 +65,9 @@ struct fxr_tcb *fxr_tcp_connect(struct fxr_lcore *lc, uint32_t raddr, uint16_t r
  * -ENOTCONN (not open for sending: m is freed), -EPIPE (after shutdown: m is freed). */
 int fxr_tcp_send(struct fxr_lcore *lc, struct fxr_tcb *tcb, struct rte_mbuf *m);
 
+/* What a send queue may hold now: the send buffer, or less under mbuf pool pressure. */
+uint32_t fxr_tcp_send_cap(const struct fxr_lcore *lc);
+
 /* Bytes the app may still queue before the send buffer is full (advisory). */
 uint32_t fxr_tcp_send_space(const struct fxr_lcore *lc, const struct fxr_tcb *tcb);
 

@@ -69,6 +69,8 @@ copied=$(lab_counter relay_copied_bytes)
 payload=$(lab_counter relay_payload_bytes)
 [ "$copied" = 0 ] || bad "relay_copied_bytes $copied, want 0"
 [ "$payload" -gt 0 ] 2>/dev/null || bad "relay_payload_bytes $payload"
+# the callee sends right after its ACCEPT: nothing of it may be lost before the PAIR
+[ "$(lab_counter relay_drop_unpaired)" = 0 ] || bad "relay_drop_unpaired $(lab_counter relay_drop_unpaired), want 0"
 if [ -n "$XL" ]; then
 	xl_pairs=$(lab_counter relay_xl_pairs) xl_out=$(lab_counter relay_xl_bytes_out)
 	xl_in=$(lab_counter relay_xl_bytes_in)

@@ -12,7 +12,7 @@ controls where TCP segments begin and end and sees every relayed byte as it came
       against the same sequence. Both print "split ok rounds=N bytes=N" and exit 0.
   relay_stream.py bulk --relay H --id ID --pw-file F (--call PEER | --accept) --bytes N
       both ways at once: sends N bytes of payload in DATA frames while reading the peer's
-      N bytes (the callee from the caller's first DATA on, which shows the pair is made);
+      N bytes (the callee from right after its ACCEPT);
       prints "sent sha256=H" and "received sha256=H" (of the payload), then END,
       RELEASE. The script compares the two ends' hashes.
   relay_stream.py echo --relay H --id ID --pw-file F (--call PEER | --accept) --bytes N
@@ -239,11 +239,8 @@ def cmd_bulk(c, args, end=True):
         got_hash.update(p)
         left -= len(p)
 
-    # the callee has no answer to its ACCEPT: DATA written right after it can reach the
-    # relay before the pairing does, and the relay drops DATA of an unpaired connection
-    # (relay_drop_unpaired). The caller's first DATA shows the pair is made.
-    if args.accept and left:
-        receive_one()
+    # the callee sends at once after its ACCEPT, which pairs it (DESIGN.md §2): the relay
+    # holds that DATA until the control plane's PAIR (relay_accept_held), never drops it
     t = threading.Thread(target=sender)
     t.start()
     while left:

@@ -363,26 +363,32 @@ SCENARIO(test_answer_timeout,
 	{ "30 s", EV_TICK, .now = 30000, .rc = 1,
 	  .want = { W_SEND(1, CONNECT_FAIL, 7, FXR_CODE_TIMEOUT), W_SEND(3, CANCEL, 1, FXR_CODE_TIMEOUT) },
 	  .after = { { 1, IDLE }, { 3, IDLE } } },
-	{ "late ACCEPT is ignored", EV_FRAME, 3, .msg = M_ACCEPT(1), .after = { { 3, IDLE } } })
+	{ "late ACCEPT is ignored (UNPAIR: the dataplane stops holding 3's data for a PAIR)",
+	  EV_FRAME, 3, .msg = M_ACCEPT(1), .want = { W_UNPAIR(3) }, .after = { { 3, IDLE } } })
+
+SCENARIO(test_stale_accept_while_paired,
+	PAIR_1_3,
+	{ "ACCEPT from a PAIRED connection: ignored, its pair untouched", EV_FRAME, 3,
+	  .msg = M_ACCEPT(1), .after = { { 1, PAIRED }, { 3, PAIRED } } })
 
 SCENARIO(test_cancel_then_accept_race,
 	CALL_1_TO_3,
 	{ "caller CANCEL", EV_FRAME, 1, .msg = M_CANCEL(7, FXR_CODE_OK),
 	  .want = { W_SEND(3, CANCEL, 1, FXR_CODE_OK) }, .after = { { 1, IDLE }, { 3, IDLE } } },
-	{ "ACCEPT crossing the CANCEL", EV_FRAME, 3, .msg = M_ACCEPT(1),
+	{ "ACCEPT crossing the CANCEL", EV_FRAME, 3, .msg = M_ACCEPT(1), .want = { W_UNPAIR(3) },
 	  .after = { { 1, IDLE }, { 3, IDLE } } },
 	{ "no answer timer left", EV_TICK, .now = 60000, .rc = 0 },
 	{ "CANCEL for an unknown req", EV_FRAME, 1, .msg = M_CANCEL(99, 0) })
 
 SCENARIO(test_stale_and_wrong_ids,
 	CALL_1_TO_3,
-	{ "ACCEPT of another call id", EV_FRAME, 3, .msg = M_ACCEPT(2),
+	{ "ACCEPT of another call id", EV_FRAME, 3, .msg = M_ACCEPT(2), .want = { W_UNPAIR(3) },
 	  .after = { { 3, PENDING } } },
 	{ "REJECT by the caller side", EV_FRAME, 1, .msg = M_REJECT(1),
 	  .after = { { 1, PENDING } } },
 	{ "CANCEL by the callee side", EV_FRAME, 3, .msg = M_CANCEL(7, 0),
 	  .after = { { 3, PENDING } } },
-	{ "ACCEPT on an idle connection", EV_FRAME, 4, .msg = M_ACCEPT(1),
+	{ "ACCEPT on an idle connection", EV_FRAME, 4, .msg = M_ACCEPT(1), .want = { W_UNPAIR(4) },
 	  .after = { { 4, IDLE } } })
 
 SCENARIO(test_caller_lost_while_pending,
@@ -849,6 +855,7 @@ int main(void)
 		cmocka_unit_test(test_offline),
 		cmocka_unit_test(test_answer_timeout),
 		cmocka_unit_test(test_cancel_then_accept_race),
+		cmocka_unit_test(test_stale_accept_while_paired),
 		cmocka_unit_test(test_stale_and_wrong_ids),
 		cmocka_unit_test(test_caller_lost_while_pending),
 		cmocka_unit_test(test_callee_lost_while_pending),

@@ -141,13 +141,17 @@ static int cp_recv(struct fxr_chan_msg *m)
 	return 0;
 }
 
+/* Takes the next message, which must be of type (and connid, unless 0), past the byte
+ * reports that the dataplane sends on its own once a second (BYTES). */
 static void cp_expect(uint8_t type, uint64_t connid, struct fxr_chan_msg *m)
 {
 	struct fxr_chan_msg tmp;
 
 	if (m == NULL)
 		m = &tmp;
-	assert_true(cp_recv(m));
+	do
+		assert_true(cp_recv(m));
+	while (m->type == FXR_CHAN_T_BYTES && type != FXR_CHAN_T_BYTES);
 	assert_string_equal(fxr_chan_type_name(m->type), fxr_chan_type_name(type));
 	if (connid != 0)
 		assert_true(m->connid == connid);
@@ -301,6 +305,57 @@ static void test_pair_relays_data_and_end(void **state)
 	dev_send(&b, in, 604);
 	assert_int_equal(drain(&a, NULL), 0);
 	assert_int_equal(ctr(FXR_CTR_relay_drop_unpaired), 1);
+}
+
+/* Builds a frame header at f. */
+static void put_hdr(uint8_t *f, uint8_t type, uint16_t len)
+{
+	f[0] = type;
+	f[1] = 0;
+	f[2] = (uint8_t)(len >> 8);
+	f[3] = (uint8_t)(len & 0xff);
+}
+
+/* The callee is PAIRED by its ACCEPT (DESIGN.md §2) and may send DATA in the same segment:
+ * the connection reads nothing after the ACCEPT until the control plane's PAIR, so that DATA
+ * is relayed, not dropped as unpaired. An ACCEPT that pairs nothing gets UNPAIR, and the
+ * connection reads on (its DATA then dropped). */
+static void test_data_right_after_accept_waits_for_pair(void **state)
+{
+	struct dev caller, callee;
+	uint8_t in[8 + 4 + 100], out[sizeof(in)];
+	struct fxr_chan_msg m;
+
+	(void)state;
+	dev_open(&caller, 40011);
+	dev_open(&callee, 40012);
+	memcpy(in, (uint8_t[]){ FXR_T_ACCEPT, 0, 0, 4, 0, 0, 0, 1 }, 8);
+	put_hdr(in + 8, FXR_T_DATA, 100);
+	for (int i = 0; i < 100; i++)
+		in[12 + i] = (uint8_t)(i * 3 + 1);
+	dev_send(&callee, in, sizeof(in));
+	cp_expect(FXR_CHAN_T_FRAME, callee.id, &m);
+	assert_int_equal(m.u.frame.len, 8);
+	assert_int_equal(m.u.frame.p[0], FXR_T_ACCEPT);
+	assert_int_equal(ctr(FXR_CTR_relay_accept_held), 1);
+	assert_int_equal(ctr(FXR_CTR_relay_drop_unpaired), 0);
+	/* the control plane pairs the caller with the callee: the held DATA goes through */
+	cp_pair(&caller, &callee);
+	assert_int_equal(drain(&caller, out), 104);
+	assert_memory_equal(out, in + 8, 104);
+	assert_int_equal(ctr(FXR_CTR_relay_drop_unpaired), 0);
+	assert_int_equal(ctr(FXR_CTR_relay_copied_bytes), 0);
+
+	/* a stale ACCEPT: held until UNPAIR, then read on (the DATA is unpaired now) */
+	cp_send(&(struct fxr_chan_msg){ .type = FXR_CHAN_T_UNPAIR, .lcore = 0, .connid = callee.id });
+	dev_send(&callee, in, sizeof(in));
+	cp_expect(FXR_CHAN_T_FRAME, callee.id, &m);
+	assert_int_equal(m.u.frame.p[0], FXR_T_ACCEPT);
+	assert_int_equal(ctr(FXR_CTR_relay_accept_held), 2);
+	assert_int_equal(ctr(FXR_CTR_relay_drop_unpaired), 0);
+	cp_send(&(struct fxr_chan_msg){ .type = FXR_CHAN_T_UNPAIR, .lcore = 0, .connid = callee.id });
+	assert_int_equal(ctr(FXR_CTR_relay_drop_unpaired), 1);
+	assert_int_equal(drain(&caller, NULL), 0);
 }
 
 /* SEND_FRAME is written; after LOGIN a KEEPALIVE is answered here with the same bytes; a
@@ -500,14 +555,6 @@ static void test_flow_control_blocks_and_resumes(void **state)
 	assert_int_equal(ctr(FXR_CTR_relay_payload_bytes), sizeof(in));
 }
 
-/* Builds a frame header at f. */
-static void put_hdr(uint8_t *f, uint8_t type, uint16_t len)
-{
-	f[0] = type;
-	f[1] = 0;
-	f[2] = (uint8_t)(len >> 8);
-	f[3] = (uint8_t)(len & 0xff);
-}
 
 /* The mbuf pool down to its reserve: relaying pauses (no allocation fails, nothing is
  * reset) and resumes once the pool refills, byte-exact. */
@@ -749,6 +796,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_pair_relays_data_and_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_right_after_accept_waits_for_pair, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_login_keepalive_and_malformed, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_full_ring_order_and_dump, setup_small_ring,
