@@ -9,6 +9,7 @@
 # Sourced (needs FXR_BUILD and a folder LAB_TMP for logs and the registry). Names carry the
 # pid; lab_down stops what lab_relay_start started and removes everything.
 LAB_ID=$$
+LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_NS="fxd$LAB_ID"
 NS_L1=$LAB_NS-l1 NS_L2=$LAB_NS-l2 NS_G1=$LAB_NS-g1 NS_G2=$LAB_NS-g2
 NS_W=$LAB_NS-w NS_R=$LAB_NS-r
@@ -109,16 +110,7 @@ lab_relay_stop() {
 # lab_counter NAME: one of the running dataplane's counters, read over DPDK telemetry
 # (/fxr/counters); "missing" when it has no such counter.
 lab_counter() {
-	python3 - "/var/run/dpdk/$LAB_NS/dpdk_telemetry.v2" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.recv(16384)  # banner
-s.send(b"/fxr/counters")
-reply = json.loads(s.recv(65536).decode())
-print(reply["/fxr/counters"].get(sys.argv[2], "missing"))
-PY
+	python3 "$LAB_SCRIPTS/dp-telemetry.py" "$LAB_NS" /fxr/counters "$1"
 }
 
 lab_down() {

@@ -12,6 +12,7 @@
 # stops the dataplane on every exit path. Addresses are private to these namespaces.
 
 IT_ID=$$
+IT_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts" && pwd)
 IT_PREFIX=fxr-it-$IT_ID
 NS_C=$IT_PREFIX-c
 NS_G=$IT_PREFIX-g
@@ -195,17 +196,7 @@ it_dp_stop() {
 
 # it_counters: prints "name value" for every counter, read over DPDK telemetry.
 it_counters() {
-	python3 - "/var/run/dpdk/$DP_PREFIX/dpdk_telemetry.v2" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.recv(16384)  # banner
-s.send(b"/fxr/counters")
-reply = json.loads(s.recv(65536).decode())
-for name, value in reply["/fxr/counters"].items():
-    print(name, value)
-PY
+	python3 "$IT_SCRIPTS/dp-telemetry.py" "$DP_PREFIX" /fxr/counters
 }
 
 # it_echo_server PORT [SECONDS]: a Linux kernel-TCP echo server (echo_server.py) in the
@@ -220,16 +211,7 @@ it_echo_server() {
 
 # it_lcore_counters INDEX: "name value" for every counter of lcore INDEX (0 .. lcores - 1).
 it_lcore_counters() {
-	python3 - "/var/run/dpdk/$DP_PREFIX/dpdk_telemetry.v2" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.recv(16384)  # banner
-s.send(("/fxr/lcore_counters," + sys.argv[2]).encode())
-for name, value in (json.loads(s.recv(65536).decode())["/fxr/lcore_counters"] or {}).items():
-    print(name, value)
-PY
+	python3 "$IT_SCRIPTS/dp-telemetry.py" "$DP_PREFIX" "/fxr/lcore_counters,$1"
 }
 
 # it_lcore_counter INDEX NAME: one counter of lcore INDEX ("missing" if there is none).
