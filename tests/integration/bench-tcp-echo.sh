@@ -65,5 +65,5 @@ for round in 1 2 3; do
 		done
 	done
 done
-echo "fxr-dataplane CPU (busy-poll off, 1 lcore): $(it_cpu_ticks "$DP_PID") ticks since start"
+echo "fxr-dataplane CPU (busy-poll off, ${FXR_IT_LCORES:-1} lcore(s)): $(it_cpu_ticks "$DP_PID") ticks since start"
 it_dp_stop
