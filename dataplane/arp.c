@@ -107,6 +107,19 @@ static void arp_release_pending(struct fxr_lcore *lc, uint32_t ip,
 	a->n_pending = keep;
 }
 
+void fxr_arp_fill(struct rte_arp_hdr *ah, uint16_t op, const struct rte_ether_addr *sha,
+	uint32_t spa, uint32_t tpa)
+{
+	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
+	ah->arp_plen = 4;
+	ah->arp_opcode = rte_cpu_to_be_16(op);
+	ah->arp_data.arp_sha = *sha;
+	ah->arp_data.arp_sip = spa;
+	ah->arp_data.arp_tip = tpa;
+}
+
 /* Builds an ARP request (or, with tpa == our address, an announcement) in a new mbuf. */
 static int arp_send_request(struct fxr_lcore *lc, uint32_t tpa)
 {
@@ -132,14 +145,7 @@ static int arp_send_request(struct fxr_lcore *lc, uint32_t tpa)
 	eh->src_addr = lc->mac;
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
 	ah = (struct rte_arp_hdr *)(eh + 1);
-	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
-	ah->arp_plen = 4;
-	ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
-	ah->arp_data.arp_sha = lc->mac;
-	ah->arp_data.arp_sip = lc->ip;
-	ah->arp_data.arp_tip = tpa;
+	fxr_arp_fill(ah, RTE_ARP_OP_REQUEST, &lc->mac, lc->ip, tpa);
 	fxr_tx_enqueue(lc, m);
 	FXR_CTR_INC(lc, arp_tx_request);
 	lc->arp.last_request_ip = tpa;

@@ -9,6 +9,8 @@
 #include "arp-t.h"
 #include "lcore-t.h"
 
+struct rte_arp_hdr;
+struct rte_ether_addr;
 struct rte_mbuf;
 
 /* Empties *a; tsc_hz converts the timeouts. */
@@ -16,6 +18,12 @@ void fxr_arp_init(struct fxr_arp *a, uint64_t tsc_hz);
 
 /* Frees every queued packet. */
 void fxr_arp_fini(struct fxr_arp *a);
+
+/* Writes an Ethernet/IPv4 ARP header of opcode op (host order) with sender sha/spa and
+ * target address tpa (network order; the target hardware address is left as it is). Any
+ * thread (it touches only *ah). */
+void fxr_arp_fill(struct rte_arp_hdr *ah, uint16_t op, const struct rte_ether_addr *sha,
+	uint32_t spa, uint32_t tpa);
 
 /* Handles an ARP frame (m->l2_len set); consumes m (replied to in place, or freed). */
 void fxr_arp_input(struct fxr_lcore *lc, struct rte_mbuf *m);

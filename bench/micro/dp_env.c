@@ -20,6 +20,7 @@
 #include <rte_mempool.h>
 #include <rte_tcp.h>
 
+#include "arp.h"
 #include "counters.h"
 #include "dp_env.h"
 #include "dp_fixture.h"
@@ -122,14 +123,8 @@ static int teach_arp(struct dp_env *e)
 	eh->src_addr = peer_mac;
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
 	ah = (struct rte_arp_hdr *)(eh + 1);
-	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
-	ah->arp_plen = 4;
-	ah->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
-	ah->arp_data.arp_sha = peer_mac;
-	ah->arp_data.arp_sip = rte_cpu_to_be_32(PEER_IP);
-	ah->arp_data.arp_tip = rte_cpu_to_be_32(OUR_IP);
+	fxr_arp_fill(ah, RTE_ARP_OP_REQUEST, &peer_mac, rte_cpu_to_be_32(PEER_IP),
+		rte_cpu_to_be_32(OUR_IP));
 	fxr_eth_input_burst(e->lc, &m, 1);
 	if (dp_env_sink(e) != 1)
 		return dp_fail("ARP request not answered");

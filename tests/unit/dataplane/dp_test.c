@@ -17,6 +17,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "arp.h"
 #include "dp_test.h"
 
 const struct rte_ether_addr dp_test_our_mac = { { 0x02, 0, 0, 0, 0, 0x02 } };
@@ -85,14 +86,7 @@ struct rte_mbuf *dp_test_arp(uint16_t op, const struct rte_ether_addr *eth_dst,
 	struct rte_arp_hdr *ah = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *,
 		sizeof(struct rte_ether_hdr));
 
-	ah->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
-	ah->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
-	ah->arp_plen = 4;
-	ah->arp_opcode = rte_cpu_to_be_16(op);
-	ah->arp_data.arp_sha = *sha;
-	ah->arp_data.arp_sip = spa;
-	ah->arp_data.arp_tip = tpa;
+	fxr_arp_fill(ah, op, sha, spa, tpa);
 	return m;
 }
 
