@@ -9,16 +9,11 @@ import random
 import sys
 import threading
 
-from scapy.all import IP, TCP, Raw, AsyncSniffer, conf, send  # noqa: E402
+from scapy.all import IP, TCP, Raw, AsyncSniffer, send  # noqa: E402
 
-conf.verb = 0
+from wire_lib import check
 IFACE, DST, ECHO, CLOSED = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 SPORT = random.randint(20000, 60000)
-
-
-def fail(msg):
-    print("FAIL " + msg)
-    sys.exit(1)
 
 
 def xchg(pkt, want=1, timeout=2.0, sport=None):
@@ -41,12 +36,6 @@ def opts(t):
 
 def ts(t):
     return opts(t).get("Timestamp")
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    print("ok " + msg)
 
 
 ip = IP(dst=DST)

@@ -17,67 +17,16 @@ usage: tcp_wire_close.py passive IFACE DATAPLANE_IP ECHO_PORT
       window opens: data and FIN (LAST-ACK); our FIN again in LAST-ACK; our ACK closes;
       ESTABLISHED: a second connection, our FIN gets FIN+ACK at once.
 Prints one line per check; exit status 0 when all pass, 1 at the first failure."""
-import queue
 import random
 import sys
-import threading
 
-from scapy.all import IP, TCP, Raw, AsyncSniffer, conf, send  # noqa: E402
+from wire_lib import Wire, check, fail
 
-conf.verb = 0
 WAIT = 10.0     # bound on any one awaited segment (RTO and persist back-off included)
-QUIET = 0.5     # how long "no reply" is watched
-
-
-def fail(msg):
-    print("FAIL " + msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    print("ok " + msg)
-
-
-class Wire:
-    """Captures every TCP segment the dataplane sends to the given local ports, one queue
-    per port, from before the first segment is sent."""
-
-    def __init__(self, iface, dst, ports):
-        self.dst = dst
-        self.q = {p: queue.Queue() for p in ports}
-        up = threading.Event()
-        self.sn = AsyncSniffer(iface=iface, store=False, started_callback=up.set,
-                               lfilter=lambda p: TCP in p and p[IP].src == dst
-                               and p[TCP].dport in self.q,
-                               prn=lambda p: self.q[p[TCP].dport].put(p[TCP]))
-        self.sn.start()
-        if not up.wait(5):
-            fail("sniffer did not start")
-
-    def next(self, port, timeout=WAIT, skip_syn=True):
-        """The next segment to port (retransmitted SYNs skipped), or None."""
-        while True:
-            try:
-                t = self.q[port].get(timeout=timeout)
-            except queue.Empty:
-                return None
-            if skip_syn and t.flags == "S":
-                continue
-            return t
-
-    def quiet(self, port):
-        return self.next(port, timeout=QUIET)
-
-    def send(self, sport, dport, **kw):
-        data = kw.pop("data", None)
-        p = IP(dst=self.dst) / TCP(sport=sport, dport=dport, **kw)
-        send(p / Raw(data) if data else p)
 
 
 def active(iface, dst, p_closing, p_fw2):
-    w = Wire(iface, dst, [p_closing, p_fw2])
+    w = Wire(iface, dst, [p_closing, p_fw2], WAIT)
     print("listening", flush=True)
     conns = {}
     # the dataplane's SYNs: answered without options (no window scale, SACK, timestamps)
@@ -150,7 +99,7 @@ def handshake(w, sport, echo, window):
 def passive(iface, dst, echo):
     sp = random.randint(20000, 40000)
     sp2 = sp + 1
-    w = Wire(iface, dst, [sp, sp2])
+    w = Wire(iface, dst, [sp, sp2], WAIT)
     iss, nxt = handshake(w, sp, echo, 0)
     # data while our window is 0: the echo waits; the ACK of our data comes (delayed)
     w.send(sp, echo, flags="PA", seq=nxt, ack=iss + 1, window=0, data=b"abcdef")

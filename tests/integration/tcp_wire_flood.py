@@ -9,52 +9,27 @@ dataplane's link, with the kernel's RSTs to the dataplane dropped by iptables.
 
 usage: tcp_wire_flood.py IFACE DATAPLANE_IP ECHO_PORT SYNS
 Prints one line per check; exit status 0 when all pass, 1 at the first failure."""
-import queue
 import random
 import sys
-import threading
 
-from scapy.all import IP, TCP, Raw, AsyncSniffer, conf, send  # noqa: E402
+from scapy.all import IP, TCP, send  # noqa: E402
 
-conf.verb = 0
+from wire_lib import Wire, check, fail
+
 WAIT = 5.0
 IFACE, DST, ECHO, SYNS = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 A, C = 20001, 20002            # the connection before the flood, the cookie connection
 FLOOD_PORTS = range(30000, 30000 + SYNS)
 
-
-def fail(msg):
-    print("FAIL " + msg)
-    sys.exit(1)
-
-
-def check(cond, msg):
-    if not cond:
-        fail(msg)
-    print("ok " + msg)
-
-
-q = {A: queue.Queue(), C: queue.Queue()}
-up = threading.Event()
-sn = AsyncSniffer(iface=IFACE, store=False, started_callback=up.set,
-                  lfilter=lambda p: TCP in p and p[IP].src == DST and p[TCP].dport in q,
-                  prn=lambda p: q[p[TCP].dport].put(p[TCP]))
-sn.start()
-if not up.wait(5):
-    fail("sniffer did not start")
+w = Wire(IFACE, DST, [A, C], WAIT)
 
 
 def nxt(port):
-    try:
-        return q[port].get(timeout=WAIT)
-    except queue.Empty:
-        return None
+    return w.next(port, skip_syn=False)
 
 
 def tcp(sport, **kw):
-    data = kw.pop("data", None)
-    p = IP(dst=DST) / TCP(sport=sport, dport=ECHO, **kw)
-    send(p / Raw(data) if data else p)
+    w.send(sport, ECHO, **kw)
 
 
 def echo_round(port, seq, ack, data, tsopt):
