@@ -114,6 +114,28 @@ static unsigned int drain(struct dev *d, uint8_t *out)
 	return got;
 }
 
+/* Reads what the relay sends to rx into out[got..want), acknowledging it; a round in which
+ * nothing comes lets half a second of the virtual clock pass, so that the retransmission
+ * timer resends what was lost on the way. other's segments (if other is not NULL) are taken
+ * off the wire each round. At most 400 rounds. Returns got plus the bytes read. */
+static unsigned int drain_until(struct dev *rx, struct dev *other, uint8_t *out,
+	unsigned int got, unsigned int want)
+{
+	for (int round = 0; round < 400 && got < want; round++) {
+		unsigned int n = drain(rx, out + got);
+
+		got += n;
+		if (n == 0) {
+			lc->now_tsc += rte_get_tsc_hz() / 2;
+			fxr_tcp_timers(lc);
+			fxr_tcp_flush(lc);
+		}
+		if (other != NULL)
+			drain(other, NULL);
+	}
+	return got;
+}
+
 /* Sends bytes on d's connection and takes the relay's ACK off the wire (delayed or not). */
 static void dev_send(struct dev *d, const uint8_t *p, unsigned int len)
 {
@@ -538,18 +560,7 @@ static void test_flow_control_blocks_and_resumes(void **state)
 	assert_true(ctr(FXR_CTR_relay_blocked) >= 1);
 	assert_true(ctr(FXR_CTR_relay_payload_bytes) < sizeof(in));
 	/* b comes back: acknowledges what it has not seen (from the start), until all is in */
-	for (int round = 0; round < 400 && got < sizeof(in); round++) {
-		unsigned int n = drain(&b, out + got);
-
-		got += n;
-		if (n == 0) {
-			/* let the retransmission timer resend what was lost on the way */
-			lc->now_tsc += rte_get_tsc_hz() / 2;
-			fxr_tcp_timers(lc);
-			fxr_tcp_flush(lc);
-		}
-		drain(&a, NULL);
-	}
+	got = drain_until(&b, &a, out, got, sizeof(in));
 	assert_int_equal(got, sizeof(in));
 	assert_memory_equal(out, in, sizeof(in));
 	assert_int_equal(ctr(FXR_CTR_relay_payload_bytes), sizeof(in));
@@ -706,17 +717,7 @@ static void test_tiny_runs_are_capped_in_mbufs(void **state)
 	assert_int_equal(ctr(FXR_CTR_relay_blocked), 0);
 	assert_true(ctr(FXR_CTR_relay_ref_segs) <= FXR_RELAY_TX_MBUFS_MAX + PAIRS);
 	assert_true(ctr(FXR_CTR_relay_payload_bytes) < WANT);
-	for (int round = 0; round < 400 && got < WANT; round++) {
-		unsigned int n = drain(&b, out + got);
-
-		got += n;
-		if (n == 0) {
-			lc->now_tsc += rte_get_tsc_hz() / 2;
-			fxr_tcp_timers(lc);
-			fxr_tcp_flush(lc);
-		}
-		drain(&a, NULL);
-	}
+	got = drain_until(&b, &a, out, got, WANT);
 	assert_int_equal(got, WANT);
 	for (unsigned int i = 0; i < WANT; i += 4)
 		assert_memory_equal(out + i, ((uint8_t[]){ FXR_T_DATA, 0, 0, 0 }), 4);
@@ -748,16 +749,7 @@ static void test_keepalive_answers_are_capped_in_mbufs(void **state)
 	}
 	assert_true(ctr(FXR_CTR_relay_blocked_mbufs) >= 1);
 	assert_true(ctr(FXR_CTR_relay_keepalive_acked) < NSEG * KAS);
-	for (int round = 0; round < 400 && got < WANT; round++) {
-		unsigned int n = drain(&a, out + got);
-
-		got += n;
-		if (n == 0) {
-			lc->now_tsc += rte_get_tsc_hz() / 2;
-			fxr_tcp_timers(lc);
-			fxr_tcp_flush(lc);
-		}
-	}
+	got = drain_until(&a, NULL, out, got, WANT);
 	assert_int_equal(got, WANT);
 	for (unsigned int i = 0; i < WANT; i += 4)
 		assert_memory_equal(out + i, ((uint8_t[]){ FXR_T_KEEPALIVE_ACK, 0, 0, 0 }), 4);
