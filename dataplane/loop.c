@@ -157,8 +157,6 @@ int fxr_loop_run(void *arg)
 			fxr_counters_publish(&lc->published, &lc->ctr);
 		} else {
 			lc->empty_polls++;
-			if (chan_work && lc->tcp != NULL)
-				fxr_tcp_flush(lc);
 		}
 
 		/* the plane channel: a message moved counts as work for the idle back-off */
@@ -170,9 +168,10 @@ int fxr_loop_run(void *arg)
 				lc->sleep_us = FXR_IDLE_SLEEP_MIN_US;
 				chan_work = true;
 			}
-			if (lc->tcp != NULL)
-				fxr_tcp_flush(lc);
 		}
+		/* what the timers, the mail and the channel's messages queued */
+		if (lc->tcp != NULL)
+			fxr_tcp_flush(lc);
 
 		if ((lc->tx_n != 0 && lc->now_tsc >= lc->tx_deadline_tsc)
 			|| (lc->fault_tx != NULL && lc->fault_tx->n_held != 0))
