@@ -92,25 +92,21 @@ static struct fxr_xl_msg xl_data_msg(const struct fxr_relay_conn *c, struct rte_
 int fxr_relay_xl_send_out(struct fxr_lcore *lc, struct fxr_relay_conn *c,
 	struct fxr_relay_out *o)
 {
-	struct fxr_relay *r = lc->relay;
-	struct fxr_xl_msg msg = xl_data_msg(c, o->head, o->bytes, o->mbufs);
+	int rc;
 
 	c->xl_out_bytes += o->bytes;
 	c->xl_out_mbufs += o->mbufs;
 	FXR_CTR_ADD(lc, relay_xl_bytes_out, o->bytes);
-	if (r->xl_def_n == 0 && fxr_xlcore_send(lc, fxr_connid_lcore(c->peer), &msg) == 0) {
-		*o = (struct fxr_relay_out){ NULL, NULL, 0, 0 };
-		return 0;
-	}
-	/* the pass stops at once: there is never more than one write waiting */
+	/* the write goes as c's waiting write; a pass stops as soon as one waits, so there is
+	 * never more than one */
 	c->xout = o->head;
 	c->xout_bytes = o->bytes;
 	c->xout_mbufs = o->mbufs;
 	*o = (struct fxr_relay_out){ NULL, NULL, 0, 0 };
-	c->flags |= FXR_RELAYF_BLOCKED | FXR_RELAYF_XL_WAIT;
-	FXR_CTR_INC(lc, relay_xl_blocked);
-	xl_retry_add(r, c);
-	return -ENOBUFS;
+	rc = fxr_relay_xl_flush_xout(lc, c);
+	if (rc < 0)
+		FXR_CTR_INC(lc, relay_xl_blocked);
+	return rc;
 }
 
 int fxr_relay_xl_flush_xout(struct fxr_lcore *lc, struct fxr_relay_conn *c)
